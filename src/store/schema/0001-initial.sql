@@ -1,0 +1,2 @@
+-- placeholder
+CREATE TABLE t (x INTEGER);
