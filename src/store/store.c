@@ -1,0 +1,444 @@
+/*
+ * The store front end: parses store URIs, checks the arguments every backend would check the
+ * same way, dispatches through struct store_ops, and releases what the store hands out.
+ */
+#include "util/common.h"
+#include "store/store_internal.h"
+
+#include <ctype.h>
+
+static const char *const run_status_names[] = {
+	[STORE_RUN_RUNNING] = "RUNNING",   [STORE_RUN_SCHEDULED] = "SCHEDULED",
+	[STORE_RUN_FINISHED] = "FINISHED", [STORE_RUN_FAILED] = "FAILED",
+	[STORE_RUN_KILLED] = "KILLED",
+};
+
+/* A "scheme:" prefix as RFC 3986 spells it; two letters at least, so "C:" stays a path. */
+static bool has_scheme(const char *uri)
+{
+	const char *p = uri;
+
+	if (!isalpha((unsigned char)*p))
+		return false;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
+		p++;
+	return *p == ':' && p - uri >= 2;
+}
+
+/* Splits uri into a backend and its location (a suffix of uri, hence borrowed). */
+static int parse_uri(const struct store_ops **be, const char **location, const char *uri,
+		     struct error *err)
+{
+	static const char expected[] = "expected sqlite:PATH, a file path or postgresql://...";
+	const char *rest;
+
+	if (!*uri)
+		return error_set(err, ERR_INVALID, "empty store uri: %s", expected);
+	if (skip_prefix(uri, "postgresql://", NULL) || skip_prefix(uri, "postgres://", NULL))
+		return error_set(err, ERR_UNSUPPORTED, "postgresql store is not built yet");
+	if (skip_prefix(uri, "sqlite:", &rest)) {
+		/*
+		 * SQLAlchemy's (and so MLflow's) "sqlite:///x.db" means the relative x.db, while
+		 * read as sqlite:PATH it is /x.db: refuse to guess.
+		 */
+		if (skip_prefix(rest, "//", NULL))
+			return error_set(err, ERR_INVALID,
+					 "invalid store uri '%s': expected sqlite:PATH, e.g. "
+					 "sqlite:ferry.db or sqlite:/abs/ferry.db",
+					 uri);
+		if (!*rest)
+			return error_set(err, ERR_INVALID,
+					 "invalid store uri '%s': the path is missing; %s", uri,
+					 expected);
+	} else if (has_scheme(uri)) {
+		return error_set(err, ERR_INVALID, "unsupported store uri '%s': %s", uri, expected);
+	} else {
+		rest = uri;
+	}
+	*be = &store_sqlite_ops;
+	*location = rest;
+	return 0;
+}
+
+int store_open(struct store **out, const char *uri, struct error *err)
+{
+	const struct store_ops *be = NULL;
+	const char *location = NULL;
+	int rc;
+
+	if ((rc = parse_uri(&be, &location, uri, err)) < 0)
+		return rc;
+	return be->open(out, location, err);
+}
+
+void store_close(struct store *st)
+{
+	if (st)
+		st->ops->close(st);
+}
+
+const char *store_backend_name(const struct store *st)
+{
+	return st->ops->name;
+}
+
+int store_info(struct store *st, struct store_info *out, struct error *err)
+{
+	return st->ops->info(st, out, err);
+}
+
+void store_info_release(struct store_info *info)
+{
+	if (!info)
+		return;
+	free(info->location);
+	memset(info, 0, sizeof(*info));
+}
+
+int store_check(struct store *st, struct strbuf *report, struct error *err)
+{
+	return st->ops->check(st, report, err);
+}
+
+/* Experiments --------------------------------------------------------------------------------- */
+
+char *store_experiment_id_str(int64_t id)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%" PRId64, id);
+	return xstrdup(buf);
+}
+
+/* Experiment ids are MLflow's decimal strings; anything else names no experiment. */
+static int parse_experiment_id(int64_t *out, const char *id, struct error *err)
+{
+	char *end;
+	long long v;
+
+	if (!isdigit((unsigned char)*id))
+		goto invalid;
+	errno = 0;
+	v = strtoll(id, &end, 10);
+	if (errno || *end)
+		goto invalid;
+	*out = (int64_t)v;
+	return 0;
+invalid:
+	return error_set(err, ERR_INVALID, "invalid experiment id '%s': expected a number", id);
+}
+
+int store_experiment_create(struct store *st, char **out_id, const char *name,
+			    const char *artifact_location, struct error *err)
+{
+	if (!*name)
+		return error_set(err, ERR_INVALID, "an experiment name must not be empty");
+	return st->ops->experiment_create(st, out_id, name, artifact_location, err);
+}
+
+int store_experiment_get(struct store *st, struct store_experiment *out, const char *id,
+			 struct error *err)
+{
+	int64_t num;
+	int rc;
+
+	if ((rc = parse_experiment_id(&num, id, err)) < 0)
+		return rc;
+	return st->ops->experiment_get(st, out, num, err);
+}
+
+int store_experiment_get_by_name(struct store *st, struct store_experiment *out, const char *name,
+				 struct error *err)
+{
+	return st->ops->experiment_get_by_name(st, out, name, err);
+}
+
+int store_experiment_list(struct store *st, struct store_experiments *out, enum store_view view,
+			  struct error *err)
+{
+	return st->ops->experiment_list(st, out, view, err);
+}
+
+void store_experiment_release(struct store_experiment *exp)
+{
+	if (!exp)
+		return;
+	free(exp->id);
+	free(exp->name);
+	free(exp->artifact_location);
+	memset(exp, 0, sizeof(*exp));
+}
+
+void store_experiments_release(struct store_experiments *list)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < list->nr; i++)
+		store_experiment_release(&list->items[i]);
+	free(list->items);
+	memset(list, 0, sizeof(*list));
+}
+
+/* Runs ---------------------------------------------------------------------------------------- */
+
+const char *store_run_status_name(enum store_run_status status)
+{
+	if ((size_t)status >= ARRAY_SIZE(run_status_names))
+		BUG("unknown run status %d", (int)status);
+	return run_status_names[status];
+}
+
+int store_run_status_parse(enum store_run_status *out, const char *name, struct error *err)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(run_status_names); i++) {
+		if (!strcasecmp(name, run_status_names[i])) {
+			*out = (enum store_run_status)i;
+			return 0;
+		}
+	}
+	return error_set(err, ERR_INVALID,
+			 "unknown run status '%s': expected RUNNING, SCHEDULED, FINISHED, FAILED "
+			 "or KILLED",
+			 name);
+}
+
+static int check_keys(const struct store_kv *kvs, size_t nr, const char *what, bool need_value,
+		      struct error *err)
+{
+	for (size_t i = 0; i < nr; i++) {
+		if (!kvs[i].key || !*kvs[i].key)
+			return error_set(err, ERR_INVALID, "%s key must not be empty", what);
+		if (need_value && !kvs[i].value)
+			return error_set(err, ERR_INVALID, "%s '%s' has no value", what,
+					 kvs[i].key);
+	}
+	return 0;
+}
+
+int store_run_create(struct store *st, char out_id[ID_HEX_LEN + 1], const struct store_new_run *run,
+		     struct error *err)
+{
+	struct store_new_run r = *run;
+	char id[ID_HEX_LEN + 1];
+	int64_t exp;
+	int rc;
+
+	if (!r.experiment_id)
+		r.experiment_id = STORE_DEFAULT_EXPERIMENT_ID;
+	if ((rc = parse_experiment_id(&exp, r.experiment_id, err)) < 0)
+		return rc;
+	if (r.id && !id_is_valid(r.id))
+		return error_set(err, ERR_INVALID,
+				 "invalid run id '%s': expected 32 lowercase hex digits", r.id);
+	if (!r.id) {
+		if ((rc = id_new(id, err)) < 0)
+			return rc;
+		r.id = id;
+	}
+	if (!r.start_time)
+		r.start_time = time_now_ms();
+	if ((size_t)r.status >= ARRAY_SIZE(run_status_names))
+		BUG("unknown run status %d", (int)r.status);
+	if ((rc = check_keys(r.tags, r.nr_tags, "tag", false, err)) < 0)
+		return rc;
+	if ((rc = st->ops->run_create(st, &r, exp, err)) < 0)
+		return rc;
+	memcpy(out_id, r.id, ID_HEX_LEN + 1);
+	return 0;
+}
+
+int store_run_get(struct store *st, struct store_run *out, const char *run_id, struct error *err)
+{
+	return st->ops->run_get(st, out, run_id, err);
+}
+
+int store_run_list(struct store *st, struct store_runs *out, const char *experiment_id,
+		   enum store_view view, struct error *err)
+{
+	int64_t exp = -1;
+	int rc;
+
+	if (experiment_id && (rc = parse_experiment_id(&exp, experiment_id, err)) < 0)
+		return rc;
+	return st->ops->run_list(st, out, exp, view, err);
+}
+
+int store_run_set_status(struct store *st, const char *run_id, enum store_run_status status,
+			 int64_t end_time, struct error *err)
+{
+	if ((size_t)status >= ARRAY_SIZE(run_status_names))
+		BUG("unknown run status %d", (int)status);
+	return st->ops->run_set_status(st, run_id, status, end_time, err);
+}
+
+int store_run_log_params(struct store *st, const char *run_id, const struct store_kv *params,
+			 size_t nr, struct error *err)
+{
+	int rc;
+
+	if ((rc = check_keys(params, nr, "param", true, err)) < 0)
+		return rc;
+	return st->ops->run_log_params(st, run_id, params, nr, err);
+}
+
+int store_run_log_param(struct store *st, const char *run_id, const char *key, const char *value,
+			struct error *err)
+{
+	struct store_kv kv = { key, value };
+
+	return store_run_log_params(st, run_id, &kv, 1, err);
+}
+
+int store_run_params(struct store *st, struct store_pairs *out, const char *run_id,
+		     struct error *err)
+{
+	return st->ops->run_params(st, out, run_id, err);
+}
+
+int store_run_set_tags(struct store *st, const char *run_id, const struct store_kv *tags, size_t nr,
+		       struct error *err)
+{
+	int rc;
+
+	if ((rc = check_keys(tags, nr, "tag", false, err)) < 0)
+		return rc;
+	return st->ops->run_set_tags(st, run_id, tags, nr, err);
+}
+
+int store_run_set_tag(struct store *st, const char *run_id, const char *key, const char *value,
+		      struct error *err)
+{
+	struct store_kv kv = { key, value };
+
+	return store_run_set_tags(st, run_id, &kv, 1, err);
+}
+
+int store_run_tags(struct store *st, struct store_pairs *out, const char *run_id, struct error *err)
+{
+	return st->ops->run_tags(st, out, run_id, err);
+}
+
+int store_run_log_metrics(struct store *st, const char *run_id, const struct store_metric *metrics,
+			  size_t nr, struct error *err)
+{
+	for (size_t i = 0; i < nr; i++)
+		if (!metrics[i].key || !*metrics[i].key)
+			return error_set(err, ERR_INVALID, "metric key must not be empty");
+	return st->ops->run_log_metrics(st, run_id, metrics, nr, err);
+}
+
+int store_metric_history(struct store *st, struct store_metric_points *out, const char *run_id,
+			 const char *key, struct error *err)
+{
+	return st->ops->metric_history(st, out, run_id, key, err);
+}
+
+int store_run_latest_metrics(struct store *st, struct store_metric_points *out, const char *run_id,
+			     struct error *err)
+{
+	return st->ops->run_latest_metrics(st, out, run_id, err);
+}
+
+void store_run_release(struct store_run *run)
+{
+	if (!run)
+		return;
+	free(run->experiment_id);
+	free(run->name);
+	free(run->user);
+	free(run->artifact_uri);
+	free(run->source_git_commit);
+	free(run->command);
+	memset(run, 0, sizeof(*run));
+}
+
+void store_runs_release(struct store_runs *list)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < list->nr; i++)
+		store_run_release(&list->items[i]);
+	free(list->items);
+	memset(list, 0, sizeof(*list));
+}
+
+void store_pairs_release(struct store_pairs *pairs)
+{
+	if (!pairs)
+		return;
+	for (size_t i = 0; i < pairs->nr; i++) {
+		free(pairs->items[i].key);
+		free(pairs->items[i].value);
+	}
+	free(pairs->items);
+	memset(pairs, 0, sizeof(*pairs));
+}
+
+void store_metric_points_release(struct store_metric_points *list)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < list->nr; i++)
+		free(list->items[i].key);
+	free(list->items);
+	memset(list, 0, sizeof(*list));
+}
+
+/* Datasets ------------------------------------------------------------------------------------ */
+
+int store_dataset_record(struct store *st, int64_t *out_id, const struct store_new_dataset *ds,
+			 struct error *err)
+{
+	struct store_new_dataset d = *ds;
+
+	if (!d.name)
+		d.name = d.path;
+	if (!d.name || !*d.name)
+		return error_set(err, ERR_INVALID, "a dataset needs a name or a path");
+	if (!d.digest || !*d.digest)
+		return error_set(err, ERR_INVALID, "dataset '%s' has no digest", d.name);
+	if (!d.created_time)
+		d.created_time = time_now_ms();
+	return st->ops->dataset_record(st, out_id, &d, err);
+}
+
+int store_dataset_get(struct store *st, struct store_dataset *out, int64_t id, struct error *err)
+{
+	return st->ops->dataset_get(st, out, id, err);
+}
+
+int store_run_add_input(struct store *st, const char *run_id, int64_t dataset_id,
+			const char *context, struct error *err)
+{
+	return st->ops->run_add_input(st, run_id, dataset_id, context, err);
+}
+
+int store_run_inputs(struct store *st, struct store_datasets *out, const char *run_id,
+		     struct error *err)
+{
+	return st->ops->run_inputs(st, out, run_id, err);
+}
+
+void store_dataset_release(struct store_dataset *ds)
+{
+	if (!ds)
+		return;
+	free(ds->name);
+	free(ds->path);
+	free(ds->digest);
+	free(ds->git_commit);
+	free(ds->source_type);
+	free(ds->source);
+	free(ds->context);
+	memset(ds, 0, sizeof(*ds));
+}
+
+void store_datasets_release(struct store_datasets *list)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < list->nr; i++)
+		store_dataset_release(&list->items[i]);
+	free(list->items);
+	memset(list, 0, sizeof(*list));
+}

@@ -1,0 +1,344 @@
+/*
+ * The metadata store: experiments, runs, params, metrics, tags, datasets and (schema only, for
+ * now) the model registry, behind one API whatever the backend (git's ref_storage_be).
+ *
+ * Contract for every function below unless it says otherwise:
+ * - returns 0 on success or a negative ERR_* code with err filled (err may be NULL);
+ * - never prints, never exits; on failure out-parameters are left untouched;
+ * - strings passed in are borrowed for the duration of the call only;
+ * - results are the caller's: release them with the matching *_release(), which is a no-op on a
+ *   zero-initialised or already released value;
+ * - a struct store is not shared between threads; open one per thread or process (SQLite
+ *   serialises writers across processes by itself);
+ * - times are milliseconds since the Unix epoch, UTC (util/id.h time_now_ms()).
+ * Common codes: ERR_NOTFOUND (no such experiment/run/dataset), ERR_EXISTS (a unique name is
+ * taken), ERR_CONFLICT (a write-once value would change), ERR_INVALID (malformed argument),
+ * ERR_STORE (the database failed; the message names what was being done).
+ */
+#ifndef FERRY_STORE_STORE_H
+#define FERRY_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+#include "util/id.h"
+#include "util/strbuf.h"
+
+struct store;
+
+/* Opening ------------------------------------------------------------------------------------- */
+
+/*
+ * Opens the store named by uri:
+ *   "sqlite:PATH"        PATH relative to the current directory, or absolute;
+ *   "PATH"               a bare file path (no "scheme:" prefix);
+ *   "postgresql://...", "postgres://..."  recognised, ERR_UNSUPPORTED for now.
+ * Anything else is ERR_INVALID, including MLflow's "sqlite:///x.db" (relative there, absolute
+ * if read as sqlite:PATH). Creates the database file if missing (not its directory) and
+ * applies pending schema migrations; several processes may do this at once. A database whose
+ * schema is newer than this binary, a file that is not a database, or another program's SQLite
+ * database is ERR_STORE.
+ */
+int store_open(struct store **out, const char *uri, struct error *err);
+/* Closes and frees st; NULL is fine. */
+void store_close(struct store *st);
+/* "sqlite": borrowed, static. */
+const char *store_backend_name(const struct store *st);
+
+struct store_info {
+	const char *backend; /* borrowed, static */
+	char *location;	     /* the database file's path as given */
+	int schema_version;
+	int latest_schema_version; /* what this binary knows */
+	int64_t experiments, runs, metrics, datasets, registered_models, model_versions;
+};
+#define STORE_INFO_INIT                                                                            \
+	{                                                                                          \
+		.location = NULL                                                                   \
+	}
+
+int store_info(struct store *st, struct store_info *out, struct error *err);
+void store_info_release(struct store_info *info);
+
+/*
+ * Integrity check (SQLite: PRAGMA integrity_check and foreign_key_check). Appends each problem
+ * found to report, one per line; returns 0 if the store is consistent, ERR_STORE if not.
+ */
+int store_check(struct store *st, struct strbuf *report, struct error *err);
+
+/* Shared shapes ------------------------------------------------------------------------------- */
+
+/* A key/value pair passed in (params, tags). */
+struct store_kv {
+	const char *key;
+	const char *value;
+};
+
+/* A key/value pair handed back; both strings are the caller's (value may be NULL for tags). */
+struct store_pair {
+	char *key;
+	char *value;
+};
+
+struct store_pairs {
+	struct store_pair *items;
+	size_t nr, alloc;
+};
+#define STORE_PAIRS_INIT                                                                           \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
+void store_pairs_release(struct store_pairs *pairs);
+
+/* Which lifecycle stage list functions return. */
+enum store_view {
+	STORE_VIEW_ACTIVE = 1 << 0,
+	STORE_VIEW_DELETED = 1 << 1,
+	STORE_VIEW_ALL = STORE_VIEW_ACTIVE | STORE_VIEW_DELETED,
+};
+
+/* Experiments --------------------------------------------------------------------------------- */
+
+/* The experiment every store starts with, named "Default". */
+#define STORE_DEFAULT_EXPERIMENT_ID "0"
+
+struct store_experiment {
+	char *id; /* "0", "1", ...: MLflow's string ids */
+	char *name;
+	char *artifact_location; /* NULL when unset */
+	bool deleted;
+	int64_t creation_time;
+	int64_t last_update_time;
+};
+#define STORE_EXPERIMENT_INIT                                                                      \
+	{                                                                                          \
+		.id = NULL                                                                         \
+	}
+void store_experiment_release(struct store_experiment *exp);
+
+struct store_experiments {
+	struct store_experiment *items;
+	size_t nr, alloc;
+};
+#define STORE_EXPERIMENTS_INIT                                                                     \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
+void store_experiments_release(struct store_experiments *list);
+
+/*
+ * Creates an experiment; *out_id receives its id (caller frees). The name must be non-empty and
+ * unused (ERR_EXISTS). artifact_location may be NULL.
+ */
+int store_experiment_create(struct store *st, char **out_id, const char *name,
+			    const char *artifact_location, struct error *err);
+/* ERR_INVALID for an id that is not a number, ERR_NOTFOUND for one that does not exist. */
+int store_experiment_get(struct store *st, struct store_experiment *out, const char *id,
+			 struct error *err);
+int store_experiment_get_by_name(struct store *st, struct store_experiment *out, const char *name,
+				 struct error *err);
+/* In ascending id order. */
+int store_experiment_list(struct store *st, struct store_experiments *out, enum store_view view,
+			  struct error *err);
+
+/* Runs ---------------------------------------------------------------------------------------- */
+
+enum store_run_status {
+	STORE_RUN_RUNNING,
+	STORE_RUN_SCHEDULED,
+	STORE_RUN_FINISHED,
+	STORE_RUN_FAILED,
+	STORE_RUN_KILLED,
+};
+
+/* "RUNNING", "SCHEDULED", ...: MLflow's names. */
+const char *store_run_status_name(enum store_run_status status);
+/* Parses a status name (case-insensitive); ERR_INVALID listing the valid names otherwise. */
+int store_run_status_parse(enum store_run_status *out, const char *name, struct error *err);
+
+/* What store_run_create needs; NULL strings are stored as absent. */
+struct store_new_run {
+	const char *id;		   /* NULL: a fresh id_new(); else 32 lowercase hex digits */
+	const char *experiment_id; /* NULL: STORE_DEFAULT_EXPERIMENT_ID */
+	const char *name;
+	const char *user;
+	int64_t start_time; /* 0: now */
+	enum store_run_status status;
+	const char *artifact_uri;
+	const char *source_git_commit; /* the commit the code was at, NULL outside git */
+	bool source_dirty;	       /* the work tree had uncommitted changes */
+	const char *command;	       /* the command line that ran */
+	const struct store_kv *tags;   /* set in the same transaction */
+	size_t nr_tags;
+};
+
+struct store_run {
+	char id[ID_HEX_LEN + 1];
+	char *experiment_id;
+	char *name;
+	char *user;
+	enum store_run_status status;
+	int64_t start_time;
+	int64_t end_time; /* 0 while unset */
+	bool deleted;
+	char *artifact_uri;
+	char *source_git_commit;
+	bool source_dirty;
+	char *command;
+};
+#define STORE_RUN_INIT                                                                             \
+	{                                                                                          \
+		.experiment_id = NULL                                                              \
+	}
+void store_run_release(struct store_run *run);
+
+struct store_runs {
+	struct store_run *items;
+	size_t nr, alloc;
+};
+#define STORE_RUNS_INIT                                                                            \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
+void store_runs_release(struct store_runs *list);
+
+/*
+ * Creates a run and returns its id in out_id. ERR_NOTFOUND if the experiment does not exist,
+ * ERR_EXISTS if a given id is taken, ERR_INVALID for a malformed id or an empty tag key.
+ */
+int store_run_create(struct store *st, char out_id[ID_HEX_LEN + 1], const struct store_new_run *run,
+		     struct error *err);
+int store_run_get(struct store *st, struct store_run *out, const char *run_id, struct error *err);
+/* Runs of one experiment (NULL: all), newest start_time first, then by id. */
+int store_run_list(struct store *st, struct store_runs *out, const char *experiment_id,
+		   enum store_view view, struct error *err);
+/* Sets the status, and the end time unless end_time is 0. */
+int store_run_set_status(struct store *st, const char *run_id, enum store_run_status status,
+			 int64_t end_time, struct error *err);
+
+/*
+ * Params are write-once: logging the value a key already has is fine, a different value is
+ * ERR_CONFLICT naming the key and both values. A batch is one transaction: all or nothing.
+ * A missing run is ERR_NOTFOUND.
+ */
+int store_run_log_params(struct store *st, const char *run_id, const struct store_kv *params,
+			 size_t nr, struct error *err);
+int store_run_log_param(struct store *st, const char *run_id, const char *key, const char *value,
+			struct error *err);
+/* All params of a run, by key. */
+int store_run_params(struct store *st, struct store_pairs *out, const char *run_id,
+		     struct error *err);
+
+/* Tags may be overwritten; value may be NULL. Batch semantics as for params. */
+int store_run_set_tags(struct store *st, const char *run_id, const struct store_kv *tags, size_t nr,
+		       struct error *err);
+int store_run_set_tag(struct store *st, const char *run_id, const char *key, const char *value,
+		      struct error *err);
+int store_run_tags(struct store *st, struct store_pairs *out, const char *run_id,
+		   struct error *err);
+
+/* A metric point passed in. value may be NaN or infinite. */
+struct store_metric {
+	const char *key;
+	double value;
+	int64_t timestamp;
+	int64_t step;
+};
+
+/* A metric point handed back; key is the caller's. */
+struct store_metric_point {
+	char *key;
+	double value;
+	int64_t timestamp;
+	int64_t step;
+};
+
+struct store_metric_points {
+	struct store_metric_point *items;
+	size_t nr, alloc;
+};
+#define STORE_METRIC_POINTS_INIT                                                                   \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
+void store_metric_points_release(struct store_metric_points *list);
+
+/*
+ * Logs a batch of points in one transaction (all or nothing). The history keeps every distinct
+ * point (an identical point logged twice is stored once); the latest value per key is the point
+ * with the greatest (step, timestamp, value), as MLflow defines it. A missing run is ERR_NOTFOUND,
+ * an empty key ERR_INVALID (checked before anything is written).
+ */
+int store_run_log_metrics(struct store *st, const char *run_id, const struct store_metric *metrics,
+			  size_t nr, struct error *err);
+/* Every point of one key, by step then timestamp. ERR_NOTFOUND if the run does not exist. */
+int store_metric_history(struct store *st, struct store_metric_points *out, const char *run_id,
+			 const char *key, struct error *err);
+/* The latest point of each key of a run, by key. */
+int store_run_latest_metrics(struct store *st, struct store_metric_points *out, const char *run_id,
+			     struct error *err);
+
+/* Datasets ------------------------------------------------------------------------------------ */
+
+/* What store_dataset_record needs; NULL strings are stored as absent. */
+struct store_new_dataset {
+	const char *name;     /* NULL: path. With digest, identifies the dataset version */
+	const char *path;     /* where ferry found it, relative to the project */
+	const char *digest;   /* content digest, e.g. sha256 hex; required */
+	int64_t size;	      /* bytes; -1 unknown */
+	int64_t created_time; /* 0: now */
+	const char *git_commit;
+	const char *source_type; /* MLflow's dataset source fields, NULL for ferry's own data */
+	const char *source;
+	const char *schema_json;
+	const char *profile_json;
+};
+
+struct store_dataset {
+	int64_t id;
+	char *name;
+	char *path;
+	char *digest;
+	int64_t size; /* -1 unknown */
+	int64_t created_time;
+	char *git_commit;
+	char *source_type;
+	char *source;
+	char *context; /* store_run_inputs() only: how the run used it, NULL if unsaid */
+};
+#define STORE_DATASET_INIT                                                                         \
+	{                                                                                          \
+		.name = NULL                                                                       \
+	}
+void store_dataset_release(struct store_dataset *ds);
+
+struct store_datasets {
+	struct store_dataset *items;
+	size_t nr, alloc;
+};
+#define STORE_DATASETS_INIT                                                                        \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
+void store_datasets_release(struct store_datasets *list);
+
+/*
+ * Records a dataset version and returns its id. Idempotent: recording the same (name, digest)
+ * again returns the existing id and keeps the first record's other fields.
+ */
+int store_dataset_record(struct store *st, int64_t *out_id, const struct store_new_dataset *ds,
+			 struct error *err);
+int store_dataset_get(struct store *st, struct store_dataset *out, int64_t id, struct error *err);
+/*
+ * Links a dataset to a run as one of its inputs; context ("training", ...) may be NULL. Linking
+ * again updates a non-NULL context. ERR_NOTFOUND if the run or the dataset does not exist.
+ */
+int store_run_add_input(struct store *st, const char *run_id, int64_t dataset_id,
+			const char *context, struct error *err);
+/* The datasets a run read, by id, with their context. */
+int store_run_inputs(struct store *st, struct store_datasets *out, const char *run_id,
+		     struct error *err);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * What store backends share (git's refs-internal.h): the base struct every backend embeds first
+ * and the ops table store.c dispatches through. Not for use outside src/store.
+ */
+#ifndef FERRY_STORE_STORE_INTERNAL_H
+#define FERRY_STORE_STORE_INTERNAL_H
+
+#include "store/store.h"
+
+/*
+ * One per backend. Every op has the contract of the store.h function of the same name; store.c
+ * has already checked the arguments that are the same for every backend (non-NULL, non-empty
+ * keys, batch sizes), so ops only check what depends on their storage.
+ */
+struct store_ops {
+	const char *name;
+
+	/* location: the backend-specific part of the uri (a file path for sqlite). */
+	int (*open)(struct store **out, const char *location, struct error *err);
+	void (*close)(struct store *st);
+	int (*info)(struct store *st, struct store_info *out, struct error *err);
+	int (*check)(struct store *st, struct strbuf *report, struct error *err);
+
+	int (*experiment_create)(struct store *st, char **out_id, const char *name,
+				 const char *artifact_location, struct error *err);
+	int (*experiment_get)(struct store *st, struct store_experiment *out, int64_t id,
+			      struct error *err);
+	int (*experiment_get_by_name)(struct store *st, struct store_experiment *out,
+				      const char *name, struct error *err);
+	int (*experiment_list)(struct store *st, struct store_experiments *out,
+			       enum store_view view, struct error *err);
+
+	/* run->id and run->experiment_id are filled in (and validated) by store.c. */
+	int (*run_create)(struct store *st, const struct store_new_run *run, int64_t experiment_id,
+			  struct error *err);
+	int (*run_get)(struct store *st, struct store_run *out, const char *run_id,
+		       struct error *err);
+	/* experiment_id < 0: every experiment. */
+	int (*run_list)(struct store *st, struct store_runs *out, int64_t experiment_id,
+			enum store_view view, struct error *err);
+	int (*run_set_status)(struct store *st, const char *run_id, enum store_run_status status,
+			      int64_t end_time, struct error *err);
+	int (*run_log_params)(struct store *st, const char *run_id, const struct store_kv *params,
+			      size_t nr, struct error *err);
+	int (*run_params)(struct store *st, struct store_pairs *out, const char *run_id,
+			  struct error *err);
+	int (*run_set_tags)(struct store *st, const char *run_id, const struct store_kv *tags,
+			    size_t nr, struct error *err);
+	int (*run_tags)(struct store *st, struct store_pairs *out, const char *run_id,
+			struct error *err);
+	int (*run_log_metrics)(struct store *st, const char *run_id,
+			       const struct store_metric *metrics, size_t nr, struct error *err);
+	int (*metric_history)(struct store *st, struct store_metric_points *out, const char *run_id,
+			      const char *key, struct error *err);
+	int (*run_latest_metrics)(struct store *st, struct store_metric_points *out,
+				  const char *run_id, struct error *err);
+
+	int (*dataset_record)(struct store *st, int64_t *out_id, const struct store_new_dataset *ds,
+			      struct error *err);
+	int (*dataset_get)(struct store *st, struct store_dataset *out, int64_t id,
+			   struct error *err);
+	int (*run_add_input)(struct store *st, const char *run_id, int64_t dataset_id,
+			     const char *context, struct error *err);
+	int (*run_inputs)(struct store *st, struct store_datasets *out, const char *run_id,
+			  struct error *err);
+};
+
+/* The first member of every backend's handle. */
+struct store {
+	const struct store_ops *ops;
+	char *location; /* owned; freed by the backend's close */
+};
+
+extern const struct store_ops store_sqlite_ops;
+
+/* Formats an experiment id as MLflow does ("0", "1", ...); the caller frees. */
+char *store_experiment_id_str(int64_t id);
+
+#endif
