@@ -12,10 +12,10 @@ enum error_code {
 	ERR_INVALID = -1,     /* bad input: a file, a field, an argument */
 	ERR_NOTFOUND = -2,    /* a named thing does not exist */
 	ERR_EXISTS = -3,      /* a named thing exists already */
-	ERR_IO = -4,          /* the operating system refused: open, read, write, rename */
-	ERR_STORE = -5,       /* the metadata store failed */
+	ERR_IO = -4,	      /* the operating system refused: open, read, write, rename */
+	ERR_STORE = -5,	      /* the metadata store failed */
 	ERR_UNSUPPORTED = -6, /* recognised but not available in this build */
-	ERR_USAGE = -7,       /* the command line is wrong: the CLI exits with 2 */
+	ERR_USAGE = -7,	      /* the command line is wrong: the CLI exits with 2 */
 	ERR_TOOBIG = -8,      /* input exceeds a size cap */
 	ERR_CONFLICT = -9,    /* state changed underneath us */
 	ERR_INTERNAL = -10,   /* a library we call failed in a way the user cannot fix */
@@ -28,7 +28,13 @@ struct error {
 	char msg[ERROR_MSG_SIZE];
 };
 
-#define ERROR_INIT { 0, { 0 } }
+#define ERROR_INIT                                                                                 \
+	{                                                                                          \
+		0,                                                                                 \
+		{                                                                                  \
+			0                                                                          \
+		}                                                                                  \
+	}
 
 /*
  * Records code and a printf-style message in err (may be NULL) and returns code, so callers can
@@ -36,11 +42,11 @@ struct error {
  * Messages are lowercase, without a trailing period, and name what failed first.
  */
 int error_set(struct error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Like error_set, but appends ": <strerror(errnum)>". */
 int error_errno(struct error *err, int code, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /*
  * Prepends context to an existing message ("loading config: " + old message) and returns
@@ -57,6 +63,6 @@ const char *error_code_name(int code);
 /* Aborts with file:line for program errors, never for bad input. */
 #define BUG(...) bug_fl(__FILE__, __LINE__, __VA_ARGS__)
 _Noreturn void bug_fl(const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

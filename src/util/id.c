@@ -17,7 +17,8 @@ int id_new(char out[ID_HEX_LEN + 1], struct error *err)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return error_errno(err, ERR_IO, errno, "cannot read random bytes for a new id");
+			return error_errno(err, ERR_IO, errno,
+					   "cannot read random bytes for a new id");
 		got += (size_t)n;
 	}
 	for (size_t i = 0; i < sizeof(raw); i++) {

@@ -16,15 +16,15 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
 /* Grows (array, alloc) so that at least nr elements fit; amortised doubling. */
-#define ALLOC_GROW(array, nr, alloc)                                                     \
-	do {                                                                             \
-		if ((size_t)(nr) > (size_t)(alloc)) {                                    \
-			size_t grow_ = (size_t)(alloc) < 8 ? 16 : (size_t)(alloc) * 2;   \
-			if (grow_ < (size_t)(nr))                                        \
-				grow_ = (size_t)(nr);                                    \
-			(array) = xreallocarray((array), grow_, sizeof(*(array)));       \
-			(alloc) = grow_;                                                 \
-		}                                                                        \
+#define ALLOC_GROW(array, nr, alloc)                                                               \
+	do {                                                                                       \
+		if ((size_t)(nr) > (size_t)(alloc)) {                                              \
+			size_t grow_ = (size_t)(alloc) < 8 ? 16 : (size_t)(alloc)*2;               \
+			if (grow_ < (size_t)(nr))                                                  \
+				grow_ = (size_t)(nr);                                              \
+			(array) = xreallocarray((array), grow_, sizeof(*(array)));                 \
+			(alloc) = grow_;                                                           \
+		}                                                                                  \
 	} while (0)
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

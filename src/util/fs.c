@@ -1,0 +1,308 @@
+/* Filesystem helpers: atomic replace via temp file + rename, capped reads, mkdir -p, rm -rf. */
+#include "util/common.h"
+#include "util/fs.h"
+#include "util/strbuf.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+
+#define READ_CHUNK 65536
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Splits path into a directory part ("." when there is none) and a base name. */
+static void split_path(const char *path, struct strbuf *dir, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash) {
+		strbuf_addstr(dir, ".");
+		*base = path;
+	} else if (slash == path) {
+		strbuf_addstr(dir, "/");
+		*base = slash + 1;
+	} else {
+		strbuf_add(dir, path, (size_t)(slash - path));
+		*base = slash + 1;
+	}
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct error *err)
+{
+	struct strbuf dir = STRBUF_INIT, tmp = STRBUF_INIT;
+	const char *base;
+	int fd = -1, rc = 0;
+
+	split_path(path, &dir, &base);
+	if (!*base) {
+		rc = error_set(err, ERR_INVALID, "cannot write '%s': not a file name", path);
+		goto out;
+	}
+	strbuf_addf(&tmp, "%s/.%s.tmp-XXXXXX", dir.buf, base);
+	fd = mkostemp(tmp.buf, O_CLOEXEC);
+	if (fd < 0) {
+		rc = error_errno(err, ERR_IO, errno, "cannot create a temporary file for '%s'",
+				 path);
+		strbuf_reset(&tmp);
+		goto out;
+	}
+	if (write_all(fd, data, len) || fchmod(fd, mode) || fsync(fd)) {
+		rc = error_errno(err, ERR_IO, errno, "cannot write '%s'", tmp.buf);
+		goto out;
+	}
+	if (close(fd)) {
+		fd = -1;
+		rc = error_errno(err, ERR_IO, errno, "cannot write '%s'", tmp.buf);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp.buf, path)) {
+		rc = error_errno(err, ERR_IO, errno, "cannot rename '%s' to '%s'", tmp.buf, path);
+		goto out;
+	}
+	strbuf_reset(&tmp);
+	rc = fs_fsync_dir(dir.buf, err);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp.len)
+		unlink(tmp.buf);
+	strbuf_release(&tmp);
+	strbuf_release(&dir);
+	return rc;
+}
+
+static int toobig(struct error *err, const char *path, size_t max_size)
+{
+	return error_set(err, ERR_TOOBIG, "'%s' is larger than the limit of %zu bytes", path,
+			 max_size);
+}
+
+int fs_read_file(struct strbuf *out, const char *path, size_t max_size, struct error *err)
+{
+	size_t old_len = out->len, got = 0;
+	struct stat st;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return error_errno(err, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, errno,
+				   "cannot open '%s'", path);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max_size) {
+		rc = toobig(err, path, max_size);
+		goto out;
+	}
+	/* files that grow, and pipes or /proc files whose size is unknown, are capped while read */
+	for (;;) {
+		ssize_t n;
+
+		strbuf_grow(out, READ_CHUNK);
+		n = read(fd, out->buf + out->len, READ_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = error_errno(err, ERR_IO, errno, "cannot read '%s'", path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		strbuf_setlen(out, out->len + (size_t)n);
+		if (got > max_size) {
+			rc = toobig(err, path, max_size);
+			goto out;
+		}
+	}
+out:
+	if (rc)
+		strbuf_setlen(out, old_len);
+	close(fd);
+	return rc;
+}
+
+static int mkdir_one(const char *path, mode_t mode, struct error *err)
+{
+	if (mkdir(path, mode) == 0)
+		return 0;
+	if (errno == EEXIST && fs_is_dir(path))
+		return 0;
+	if (errno == EEXIST)
+		return error_set(err, ERR_IO, "cannot create directory '%s': a file is in the way",
+				 path);
+	return error_errno(err, ERR_IO, errno, "cannot create directory '%s'", path);
+}
+
+int fs_mkdir_p(const char *path, mode_t mode, struct error *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int rc = 0;
+
+	if (!*path)
+		return error_set(err, ERR_INVALID, "cannot create a directory with an empty name");
+	if (fs_is_dir(path))
+		return 0;
+	strbuf_addstr(&sb, path);
+	/* create each ancestor in turn; the leading '/' of an absolute path is not a component */
+	for (size_t i = 1; i <= sb.len && !rc; i++) {
+		if (i < sb.len && sb.buf[i] != '/')
+			continue;
+		if (sb.buf[i - 1] == '/')
+			continue;
+		sb.buf[i] = '\0';
+		rc = mkdir_one(sb.buf, mode, err);
+		if (i < sb.len)
+			sb.buf[i] = '/';
+	}
+	strbuf_release(&sb);
+	return rc;
+}
+
+int fs_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int fs_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+int fs_fsync_dir(const char *dir, struct error *err)
+{
+	int fd, rc = 0;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return error_errno(err, ERR_IO, errno, "cannot open directory '%s'", dir);
+	if (fsync(fd) && errno != EINVAL)
+		rc = error_errno(err, ERR_IO, errno, "cannot sync directory '%s'", dir);
+	close(fd);
+	return rc;
+}
+
+static int remove_at(int dirfd, const char *name, struct strbuf *path, struct error *err);
+
+/* Empties the directory open as fd; path names it for messages and is restored on return. */
+static int remove_entries(int fd, struct strbuf *path, struct error *err)
+{
+	size_t len = path->len;
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return error_errno(err, ERR_IO, errno, "cannot read directory '%s'", path->buf);
+	}
+	while (!rc) {
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			if (errno)
+				rc = error_errno(err, ERR_IO, errno, "cannot read directory '%s'",
+						 path->buf);
+			break;
+		}
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		strbuf_addf(path, "/%s", de->d_name);
+		rc = remove_at(dirfd(d), de->d_name, path, err);
+		strbuf_setlen(path, len);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* Removes name (relative to dirfd) and what is below it, never crossing a symlink. */
+static int remove_at(int dirfd, const char *name, struct strbuf *path, struct error *err)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW)) {
+		if (errno == ENOENT)
+			return 0;
+		return error_errno(err, ERR_IO, errno, "cannot remove '%s'", path->buf);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(dirfd, name, 0) && errno != ENOENT)
+			return error_errno(err, ERR_IO, errno, "cannot remove '%s'", path->buf);
+		return 0;
+	}
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return error_errno(err, ERR_IO, errno, "cannot open directory '%s'", path->buf);
+	rc = remove_entries(fd, path, err);
+	if (!rc && unlinkat(dirfd, name, AT_REMOVEDIR) && errno != ENOENT)
+		rc = error_errno(err, ERR_IO, errno, "cannot remove directory '%s'", path->buf);
+	return rc;
+}
+
+int fs_remove_tree(const char *path, struct error *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *name;
+	int rc;
+
+	/* "link/" would make the kernel follow the symlink: strip trailing slashes first */
+	strbuf_addstr(&sb, path);
+	while (sb.len > 1 && sb.buf[sb.len - 1] == '/')
+		strbuf_setlen(&sb, sb.len - 1);
+	if (!strcmp(sb.buf, "/")) {
+		strbuf_release(&sb);
+		return error_set(err, ERR_INVALID, "refusing to remove '/'");
+	}
+	/* sb grows as the walk descends, so the name needs its own copy */
+	name = xstrdup(sb.buf);
+	rc = remove_at(AT_FDCWD, name, &sb, err);
+	free(name);
+	strbuf_release(&sb);
+	return rc;
+}
+
+char *fs_path_join(const char *a, const char *b)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t la = strlen(a);
+
+	if (!la || b[0] == '/')
+		return xstrdup(b);
+	strbuf_add(&sb, a, la);
+	while (sb.len > 1 && sb.buf[sb.len - 1] == '/')
+		strbuf_setlen(&sb, sb.len - 1);
+	if (sb.buf[sb.len - 1] != '/' && *b)
+		strbuf_addch(&sb, '/');
+	strbuf_addstr(&sb, b);
+	return strbuf_detach(&sb, NULL);
+}
+
+int fs_realpath(char **out, const char *path, struct error *err)
+{
+	char *res = realpath(path, NULL);
+
+	if (!res)
+		return error_errno(err, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, errno,
+				   "cannot resolve '%s'", path);
+	*out = res;
+	return 0;
+}

@@ -1,0 +1,48 @@
+/*
+ * YAML on libfyaml: loading one document with "NAME:LINE:COL: ..." errors and nothing printed by
+ * the library, node positions and kind names for semantic errors, atomic emitting.
+ */
+#ifndef FERRY_UTIL_YAML_H
+#define FERRY_UTIL_YAML_H
+
+#include <libfyaml.h>
+#include <stddef.h>
+
+/*
+ * Parses buf (len bytes, copied) as a single YAML document into *out. The caller owns the
+ * document and everything in it and frees it with fy_document_destroy(). An empty stream (only
+ * comments or whitespace) gives a document whose root is NULL. Rejected with ERR_INVALID and
+ * "NAME:LINE:COL: <what>" (1-based): syntax errors, duplicate keys, more than one document, NUL
+ * bytes and invalid UTF-8. Aliases are left unresolved (no expansion). *out is untouched on failure. Later
+ * diagnostics libfyaml makes on the document are discarded, never printed.
+ */
+int yaml_load_buffer(struct fy_document **out, const char *name, const char *buf, size_t len,
+		     struct error *err);
+
+/*
+ * Reads path (at most max_size bytes) and parses it as yaml_load_buffer does, naming errors by
+ * path. ERR_NOTFOUND, ERR_TOOBIG and ERR_IO come from reading, ERR_INVALID from parsing.
+ */
+int yaml_load_file(struct fy_document **out, const char *path, size_t max_size, struct error *err);
+
+/*
+ * The 1-based line and column where node starts in its input (a mapping or sequence starts at
+ * its first key or item, or its opening bracket). 0 and 0 for NULL or a node built in memory
+ * without a position.
+ */
+void yaml_node_mark(struct fy_node *node, int *line, int *col);
+
+/*
+ * What node is, for messages like "expected a string, got a mapping": "a mapping", "a sequence",
+ * "an alias", "null" (NULL, an empty value, or plain null/Null/NULL/~) or "a string" (any other
+ * scalar).
+ */
+const char *yaml_node_kind_name(struct fy_node *node);
+
+/*
+ * Emits doc (block style, 2-space indent) and writes it to path via fs_write_atomic (mode
+ * 0644). ERR_INTERNAL if libfyaml cannot emit it, ERR_IO if it cannot be written.
+ */
+int yaml_emit_file_atomic(struct fy_document *doc, const char *path, struct error *err);
+
+#endif
