@@ -1,7 +1,158 @@
-/* Placeholder entry point; replaced by the command dispatcher. */
+/*
+ * ferry's entry point: global options, then dispatch through the command table (src/cli/commands.c),
+ * opening the project and store a command needs, and turning results into exit codes.
+ */
 #include "util/common.h"
+#include "cli/cli.h"
+#include "project/project.h"
+#include "store/store.h"
+#include "util/log.h"
 
-int main(void)
+#include <locale.h>
+
+static const char main_usage[] =
+    "usage: ferry [-C DIR] [--json] [-q] [-v] <command> [<args>]\n"
+    "\n"
+    "Run 'ferry help' for the list of commands, 'ferry help <command>' for one.\n";
+
+/* Parses options that precede the command; returns the index of the command or -1 on error. */
+static int parse_global(int argc, const char **argv, struct ctx *ctx, const char **chdir_to,
+			int *show_help)
 {
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (a[0] != '-')
+			break;
+		if (!strcmp(a, "-C")) {
+			if (++i >= argc) {
+				error_set(&ctx->err, ERR_USAGE,
+					  "option '-C' requires a value (DIR)");
+				return -1;
+			}
+			*chdir_to = argv[i];
+		} else if (!strcmp(a, "--json")) {
+			ctx->json = 1;
+		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			ctx->quiet = 1;
+		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			ctx->verbose++;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			*show_help = 1;
+		} else if (!strcmp(a, "--version")) {
+			return -2;
+		} else {
+			error_set(&ctx->err, ERR_USAGE, "unknown option '%s'", a);
+			return -1;
+		}
+	}
+	return i;
+}
+
+static int open_project_and_store(const struct command *cmd, struct ctx *ctx)
+{
+	char *uri = NULL;
+	char cwd[PATH_MAX];
+	int rc;
+
+	if (!(cmd->flags & (NEED_PROJECT | NEED_STORE)))
+		return 0;
+	if (!getcwd(cwd, sizeof(cwd)))
+		return error_errno(&ctx->err, ERR_IO, errno, "cannot get the current directory");
+	rc = project_open(&ctx->project, cwd, &ctx->err);
+	if (rc || !(cmd->flags & NEED_STORE))
+		return rc;
+	rc = project_store_uri(&uri, ctx->project, &ctx->err);
+	if (!rc)
+		rc = store_open(&ctx->store, uri, &ctx->err);
+	free(uri);
+	return rc;
+}
+
+/* Help must work outside a project, so a command asked for help opens nothing. */
+static int wants_help(int argc, const char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return 1;
 	return 0;
+}
+
+int command_run(int argc, const char **argv, struct ctx *ctx)
+{
+	const struct command *cmd = command_find(argv[0]);
+	int rc;
+
+	if (!cmd)
+		BUG("command_run: no command '%s'", argv[0]);
+	if (!wants_help(argc, argv)) {
+		rc = open_project_and_store(cmd, ctx);
+		if (rc)
+			return rc;
+	}
+	return cmd->fn(argc, argv, ctx);
+}
+
+static void apply_verbosity(const struct ctx *ctx)
+{
+	if (ctx->verbose >= 2)
+		log_set_level(LOG_TRACE);
+	else if (ctx->verbose == 1)
+		log_set_level(LOG_DEBUG);
+	else if (ctx->quiet)
+		log_set_level(LOG_ERROR);
+}
+
+int main(int argc, char **argv_mut)
+{
+	const char **argv = (const char **)argv_mut;
+	struct ctx ctx = { 0 };
+	const char *chdir_to = NULL;
+	const char *version_argv[] = { "version", NULL };
+	int show_help = 0, rc, first;
+
+	setlocale(LC_ALL, "C");
+	log_init_from_env();
+	first = parse_global(argc, argv, &ctx, &chdir_to, &show_help);
+	if (first == -2) {
+		first = 0;
+		argc = 1;
+		argv = version_argv;
+	} else if (first < 0) {
+		cli_report_error(&ctx, ERR_USAGE);
+		fputs(main_usage, stderr);
+		return 2;
+	} else if (first >= argc) {
+		if (show_help) {
+			const char *help_argv[] = { "help", NULL };
+
+			return cli_exit_code(cmd_help(1, help_argv, &ctx));
+		}
+		fputs(main_usage, stderr);
+		return 2;
+	}
+	apply_verbosity(&ctx);
+	if (chdir_to && chdir(chdir_to)) {
+		error_errno(&ctx.err, ERR_USAGE, errno, "cannot change to '%s'", chdir_to);
+		cli_report_error(&ctx, ERR_USAGE);
+		return 2;
+	}
+	argc -= first;
+	argv += first;
+	if (!command_find(argv[0])) {
+		rc = cmd_help(argc, argv, &ctx); /* reports the unknown command with a suggestion */
+	} else if (show_help) {
+		const char *help_argv[] = { "help", argv[0], NULL };
+
+		rc = cmd_help(2, help_argv, &ctx);
+	} else {
+		rc = command_run(argc, argv, &ctx);
+	}
+	if (rc < 0)
+		cli_report_error(&ctx, rc);
+	store_close(ctx.store);
+	project_free(ctx.project);
+	return cli_exit_code(rc);
 }

@@ -3,7 +3,7 @@
 #define FERRY_STORE_MIGRATIONS_H
 
 struct migration {
-	int version;      /* NNNN from the file name */
+	int version;	  /* NNNN from the file name */
 	const char *name; /* the file name without .sql */
 	const char *sql;  /* the whole file */
 };

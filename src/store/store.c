@@ -139,7 +139,7 @@ int store_experiment_create(struct store *st, char **out_id, const char *name,
 int store_experiment_get(struct store *st, struct store_experiment *out, const char *id,
 			 struct error *err)
 {
-	int64_t num;
+	int64_t num = 0;
 	int rc;
 
 	if ((rc = parse_experiment_id(&num, id, err)) < 0)
@@ -220,7 +220,7 @@ int store_run_create(struct store *st, char out_id[ID_HEX_LEN + 1], const struct
 {
 	struct store_new_run r = *run;
 	char id[ID_HEX_LEN + 1];
-	int64_t exp;
+	int64_t exp = 0;
 	int rc;
 
 	if (!r.experiment_id)

@@ -1,0 +1,71 @@
+/*
+ * What every command sees: the parsed global options, the project and store opened for it
+ * (per the command's flags), and the error it fills on failure. Only src/cli prints or exits.
+ */
+#ifndef FERRY_CLI_CLI_H
+#define FERRY_CLI_CLI_H
+
+#include "util/error.h"
+
+struct project;
+struct store;
+
+enum command_flags {
+	NEED_PROJECT = 1 << 0, /* find the project root (walking up) and load its config */
+	NEED_STORE = 1 << 1,   /* also open the store; implies NEED_PROJECT */
+};
+
+struct ctx {
+	int json;		 /* --json: machine-readable output on stdout */
+	int quiet;		 /* -q: no progress, no chatter */
+	int verbose;		 /* -v: more detail; repeated for more */
+	struct project *project; /* owned by main.c; set when NEED_PROJECT */
+	struct store *store;	 /* owned by main.c; set when NEED_STORE */
+	struct error err;	 /* filled by a failing command, printed by main.c */
+};
+
+/* A command returns 0, a negative ERR_* with ctx->err filled, or CLI_DONE (exit 0, e.g. --help). */
+#define CLI_DONE 1
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, const char **argv, struct ctx *ctx);
+	enum command_flags flags;
+	const char *summary; /* one line for `ferry help` */
+};
+
+/* THE command table, in src/cli/commands.c; terminated by a NULL name. */
+extern const struct command commands[];
+const struct command *command_find(const char *name);
+
+/* Runs argv[0] as a command of the table; used by main.c and `ferry help CMD`. */
+int command_run(int argc, const char **argv, struct ctx *ctx);
+
+/* Sub-command tables inside a command family (git's OPT_SUBCOMMAND). */
+struct subcommand {
+	const char *name;
+	int (*fn)(int argc, const char **argv, struct ctx *ctx);
+	const char *summary;
+};
+
+/*
+ * Dispatches argv[1] among subs (NULL-name terminated); `family` names the parent for messages
+ * and help. No sub-command or -h lists them; an unknown one is a usage error with a suggestion.
+ */
+int subcommand_dispatch(int argc, const char **argv, const struct subcommand *subs,
+			const char *family, struct ctx *ctx);
+
+/* Exit code for a command's result: 0 ok, 2 usage errors, 1 every other failure. */
+int cli_exit_code(int rc);
+
+/* Prints the error in ctx->err to stderr ("error: ..."), and as JSON on stdout with --json. */
+void cli_report_error(const struct ctx *ctx, int rc);
+
+/* Command entry points, one family per file. */
+int cmd_help(int argc, const char **argv, struct ctx *ctx);
+int cmd_version(int argc, const char **argv, struct ctx *ctx);
+int cmd_init(int argc, const char **argv, struct ctx *ctx);
+int cmd_store(int argc, const char **argv, struct ctx *ctx);
+int cmd_config(int argc, const char **argv, struct ctx *ctx);
+
+#endif

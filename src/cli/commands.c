@@ -1,0 +1,20 @@
+/* THE command table: every top-level ferry command, in the order `ferry help` lists them. */
+#include "util/common.h"
+#include "cli/cli.h"
+
+const struct command commands[] = {
+	{ "init", cmd_init, 0, "make the current directory a ferry project" },
+	{ "config", cmd_config, NEED_PROJECT, "show or check the project configuration" },
+	{ "store", cmd_store, NEED_STORE, "inspect and check the metadata store" },
+	{ "version", cmd_version, 0, "show ferry's version and the libraries it uses" },
+	{ "help", cmd_help, 0, "show help for ferry or one of its commands" },
+	{ NULL, NULL, 0, NULL },
+};
+
+const struct command *command_find(const char *name)
+{
+	for (const struct command *c = commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}

@@ -1,0 +1,79 @@
+# Sourced by every tests/cli/tNNNN-*.sh: a private temporary directory, the binary under test,
+# and assertions that print what was expected and what came instead. Inspired by git's t/.
+set -euo pipefail
+
+: "${FERRY:?set FERRY to the ferry binary under test}"
+TEST_NAME=$(basename "$0" .sh)
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ferry-$TEST_NAME-XXXXXX")
+TESTS_RUN=0
+cleanup() { rm -rf "$TEST_TMP"; }
+trap cleanup EXIT
+cd "$TEST_TMP"
+export HOME="$TEST_TMP/home" GIT_CONFIG_NOSYSTEM=1 FERRY_LOG= FERRY_STORE=
+mkdir -p "$HOME"
+git config --global user.email test@example.com
+git config --global user.name "ferry test"
+git config --global init.defaultBranch main
+
+fail() {
+	echo "FAIL [$TEST_NAME] $*" >&2
+	if [ -f "$TEST_TMP/.out" ]; then
+		echo "--- stdout:" >&2; head -c 4000 "$TEST_TMP/.out" >&2
+		echo "--- stderr:" >&2; head -c 4000 "$TEST_TMP/.err" >&2
+	fi
+	exit 1
+}
+
+ok() {
+	TESTS_RUN=$((TESTS_RUN + 1))
+	echo "ok $TESTS_RUN - $*"
+}
+
+# run CMD...: runs a command, keeping its stdout, stderr and exit status for the checks below.
+run() {
+	set +e
+	"$@" >"$TEST_TMP/.out" 2>"$TEST_TMP/.err"
+	STATUS=$?
+	set -e
+	OUT=$(cat "$TEST_TMP/.out")
+	ERR=$(cat "$TEST_TMP/.err")
+}
+
+expect_status() {
+	[ "$STATUS" -eq "$1" ] || fail "expected exit status $1, got $STATUS"
+}
+
+# expect_err_line TEXT: stderr has a line equal to TEXT.
+expect_err_line() {
+	grep -qxF -- "$1" "$TEST_TMP/.err" || fail "expected stderr line: $1"
+}
+
+expect_err_contains() {
+	grep -qF -- "$1" "$TEST_TMP/.err" || fail "expected stderr to contain: $1"
+}
+
+expect_out_contains() {
+	grep -qF -- "$1" "$TEST_TMP/.out" || fail "expected stdout to contain: $1"
+}
+
+expect_out_empty() {
+	[ ! -s "$TEST_TMP/.out" ] || fail "expected empty stdout"
+}
+
+expect_eq() {
+	[ "$1" = "$2" ] || fail "${3:-values differ}: expected '$2', got '$1'"
+}
+
+# new_repo DIR: a fresh git repository with one commit.
+new_repo() {
+	mkdir -p "$1"
+	git -C "$1" init -q
+	echo "# test" >"$1/README.md"
+	git -C "$1" add README.md
+	git -C "$1" commit -qm init
+}
+
+done_testing() {
+	[ "$TESTS_RUN" -gt 0 ] || fail "no checks ran"
+	echo "1..$TESTS_RUN"
+}

@@ -1,0 +1,95 @@
+/* The .ferry/config.yaml reader: defaults, accepted files, and exact error positions. */
+#include "util/common.h"
+#include "helpers.h"
+#include "project/config.h"
+
+static int parse(struct config *cfg, const char *text, struct error *err)
+{
+	config_init_defaults(cfg);
+	return config_parse(cfg, "c.yaml", text, strlen(text), err);
+}
+
+static void test_defaults_text_parses_to_defaults(void **state)
+{
+	struct config cfg;
+	struct error err = ERROR_INIT;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, config_default_text(), &err), 0);
+	assert_int_equal(cfg.version, 1);
+	assert_string_equal(cfg.store, "sqlite:ferry.db");
+	assert_string_equal(cfg.cache_dir, "cache");
+	config_release(&cfg);
+}
+
+static void test_values_override_defaults(void **state)
+{
+	struct config cfg;
+	struct error err = ERROR_INIT;
+	char *v;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, "version: 1\nstore: sqlite:/x/y.db\ncache: {dir: /c}\n", &err),
+			 0);
+	assert_string_equal(cfg.store, "sqlite:/x/y.db");
+	assert_string_equal(cfg.cache_dir, "/c");
+	v = config_get(&cfg, "cache.dir");
+	assert_string_equal(v, "/c");
+	free(v);
+	assert_null(config_get(&cfg, "cache.nope"));
+	config_release(&cfg);
+}
+
+static void expect_error(const char *text, const char *msg)
+{
+	struct config cfg;
+	struct error err = ERROR_INIT;
+
+	assert_int_equal(parse(&cfg, text, &err), ERR_INVALID);
+	assert_string_equal(err.msg, msg);
+	/* A failed parse leaves the previous values in place. */
+	assert_string_equal(cfg.store, "sqlite:ferry.db");
+	config_release(&cfg);
+}
+
+static void test_errors_name_position_and_expectation(void **state)
+{
+	(void)state;
+	expect_error("version: 1\ncache:\n  dri: x\n",
+		     "c.yaml:3:3: unknown key 'cache.dri'; did you mean 'cache.dir'?");
+	expect_error("version: 1\nstroe: x\n",
+		     "c.yaml:2:1: unknown key 'stroe'; did you mean 'store'?");
+	expect_error("version: 1\nzzzzzzzz: x\n", "c.yaml:2:1: unknown key 'zzzzzzzz'");
+	expect_error("version: 1\nstore: [a]\n",
+		     "c.yaml:2:8: key 'store': expected a string, got a sequence");
+	expect_error("version: 1\ncache: x\n",
+		     "c.yaml:2:8: key 'cache': expected a mapping, got a string");
+	expect_error("version: x1\n", "c.yaml:1:10: key 'version': expected an integer, got 'x1'");
+	expect_error("- 1\n", "c.yaml:1:1: expected a mapping of keys, got a sequence");
+	expect_error("", "c.yaml: the file is empty; expected a mapping with 'version: 1'");
+	expect_error("version: 3\n",
+		     "c.yaml: config version 3 is not supported by this ferry (expected 1)");
+}
+
+static void test_yaml_syntax_error_has_line_and_column(void **state)
+{
+	struct config cfg;
+	struct error err = ERROR_INIT;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, "version: 1\nstore: \"x\n", &err), ERR_INVALID);
+	assert_true(strncmp(err.msg, "c.yaml:2:8: ", 12) == 0);
+	config_release(&cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_text_parses_to_defaults),
+		cmocka_unit_test(test_values_override_defaults),
+		cmocka_unit_test(test_errors_name_position_and_expectation),
+		cmocka_unit_test(test_yaml_syntax_error_has_line_and_column),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
