@@ -62,11 +62,15 @@ static int open_project_and_store(const struct command *cmd, struct ctx *ctx)
 	if (!getcwd(cwd, sizeof(cwd)))
 		return error_errno(&ctx->err, ERR_IO, errno, "cannot get the current directory");
 	rc = project_open(&ctx->project, cwd, &ctx->err);
+	if (!rc)
+		log_debug("project root '%s'", ctx->project->root);
 	if (rc || !(cmd->flags & NEED_STORE))
 		return rc;
 	rc = project_store_uri(&uri, ctx->project, &ctx->err);
-	if (!rc)
+	if (!rc) {
+		log_debug("opening store '%s'", uri);
 		rc = store_open(&ctx->store, uri, &ctx->err);
+	}
 	free(uri);
 	return rc;
 }
@@ -148,6 +152,7 @@ int main(int argc, char **argv_mut)
 
 		rc = cmd_help(2, help_argv, &ctx);
 	} else {
+		log_debug("running command '%s'", argv[0]);
 		rc = command_run(argc, argv, &ctx);
 	}
 	if (rc < 0)
