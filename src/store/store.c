@@ -442,3 +442,21 @@ void store_datasets_release(struct store_datasets *list)
 	free(list->items);
 	memset(list, 0, sizeof(*list));
 }
+
+int store_statcache_load(struct store *st, const char *prefix,
+			 int (*fn)(const struct store_stat_entry *e, void *data), void *data,
+			 struct error *err)
+{
+	return st->ops->statcache_load(st, prefix ? prefix : "", fn, data, err);
+}
+
+int store_statcache_put(struct store *st, const struct store_stat_entry *entries, size_t n,
+			struct error *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!entries[i].path || !*entries[i].path || strlen(entries[i].hex) != 64)
+			return error_set(err, ERR_INVALID, "stat cache entry %zu is incomplete", i);
+	if (!n)
+		return 0;
+	return st->ops->statcache_put(st, entries, n, err);
+}

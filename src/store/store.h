@@ -24,6 +24,7 @@
 
 #include "util/error.h"
 #include "util/id.h"
+#include "util/sha256.h"
 #include "util/strbuf.h"
 
 struct store;
@@ -340,5 +341,29 @@ int store_run_add_input(struct store *st, const char *run_id, int64_t dataset_id
 /* The datasets a run read, by id, with their context. */
 int store_run_inputs(struct store *st, struct store_datasets *out, const char *run_id,
 		     struct error *err);
+
+/* Stat cache (data versioning) -------------------------------------------------------------- */
+
+/* What a file looked like when it was hashed. */
+struct store_stat_entry {
+	const char *path; /* relative to the project root; borrowed (owned by the store on load) */
+	uint64_t size;
+	int64_t mtime_ns, ctime_ns;
+	uint64_t inode;
+	char hex[SHA256_HEX_SIZE];
+	int64_t recorded_ns; /* when the file was stat'ed */
+};
+
+/*
+ * Calls fn for every entry whose path is prefix or lies under prefix/ ("" for all), in path
+ * byte order; stops and returns fn's value when it is non-zero. The entry is valid only during
+ * the call.
+ */
+int store_statcache_load(struct store *st, const char *prefix,
+			 int (*fn)(const struct store_stat_entry *e, void *data), void *data,
+			 struct error *err);
+/* Inserts or replaces entries, all in one transaction. */
+int store_statcache_put(struct store *st, const struct store_stat_entry *entries, size_t n,
+			struct error *err);
 
 #endif

@@ -63,6 +63,12 @@ struct store_ops {
 			     const char *context, struct error *err);
 	int (*run_inputs)(struct store *st, struct store_datasets *out, const char *run_id,
 			  struct error *err);
+
+	int (*statcache_load)(struct store *st, const char *prefix,
+			      int (*fn)(const struct store_stat_entry *e, void *data), void *data,
+			      struct error *err);
+	int (*statcache_put)(struct store *st, const struct store_stat_entry *entries, size_t n,
+			     struct error *err);
 };
 
 /* The first member of every backend's handle. */

@@ -46,6 +46,8 @@ enum stmt_id {
 	ST_INPUT_PUT,
 	ST_INPUT_LIST,
 	ST_INFO_COUNTS,
+	ST_STAT_LOAD,
+	ST_STAT_PUT,
 	ST__COUNT
 };
 
@@ -113,6 +115,12 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_DATASET_FIND] = "SELECT dataset_id FROM datasets WHERE name = ?1 AND digest = ?2",
 	[ST_DATASET_GET] = "SELECT " DATASET_COLUMNS ", NULL FROM datasets d WHERE dataset_id = ?1",
 	[ST_DATASET_EXISTS] = "SELECT 1 FROM datasets WHERE dataset_id = ?1",
+	/* ?1 itself, or the range [?1 "/", ?1 "0"): '0' follows '/' in byte order. */
+	[ST_STAT_LOAD] = "SELECT path, size, mtime_ns, ctime_ns, inode, digest, recorded_ns "
+			 "FROM stat_cache WHERE ?1 = '' OR path = ?1 OR "
+			 "(path >= ?1 || '/' AND path < ?1 || '0') ORDER BY path",
+	[ST_STAT_PUT] = "INSERT OR REPLACE INTO stat_cache (path, size, mtime_ns, ctime_ns, inode, "
+			"digest, recorded_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_INPUT_PUT] = "INSERT INTO run_inputs (run_id, dataset_id, context) VALUES (?1, ?2, ?3) "
 			 "ON CONFLICT (run_id, dataset_id) DO UPDATE SET "
 			 "context = coalesce(excluded.context, run_inputs.context)",
@@ -1466,6 +1474,79 @@ out:
 	return rc;
 }
 
+/* Stat cache ---------------------------------------------------------------------------------- */
+
+static int sqlite_statcache_load(struct store *st, const char *prefix,
+				 int (*fn)(const struct store_stat_entry *e, void *data),
+				 void *data, struct error *err)
+{
+	struct store_sqlite *s = sq(st);
+	struct store_stat_entry e;
+	sqlite3_stmt *q = NULL;
+	const unsigned char *hex;
+	int rc;
+
+	if ((rc = stmt_get(s, &q, ST_STAT_LOAD, "reading the stat cache", err)) < 0)
+		goto out;
+	if (sqlite3_bind_text(q, 1, prefix, -1, SQLITE_STATIC)) {
+		rc = db_error(s, err, "reading the stat cache under '%s'", prefix);
+		goto out;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		e.path = (const char *)sqlite3_column_text(q, 0);
+		e.size = (uint64_t)sqlite3_column_int64(q, 1);
+		e.mtime_ns = sqlite3_column_int64(q, 2);
+		e.ctime_ns = sqlite3_column_int64(q, 3);
+		e.inode = (uint64_t)sqlite3_column_int64(q, 4);
+		hex = sqlite3_column_text(q, 5);
+		snprintf(e.hex, sizeof(e.hex), "%s", hex ? (const char *)hex : "");
+		e.recorded_ns = sqlite3_column_int64(q, 6);
+		if (!e.path)
+			continue;
+		if ((rc = fn(&e, data)) != 0)
+			goto out;
+	}
+	rc = rc == SQLITE_DONE ? 0 : db_error(s, err, "reading the stat cache under '%s'", prefix);
+out:
+	stmt_done(q);
+	return rc;
+}
+
+static int sqlite_statcache_put(struct store *st, const struct store_stat_entry *entries, size_t n,
+				struct error *err)
+{
+	struct store_sqlite *s = sq(st);
+	static const char what[] = "updating the stat cache";
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	if ((rc = tx_begin(s, what, err)) < 0 || (rc = stmt_get(s, &q, ST_STAT_PUT, what, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_stat_entry *e = &entries[i];
+
+		sqlite3_reset(q);
+		if (sqlite3_bind_text(q, 1, e->path, -1, SQLITE_STATIC) ||
+		    sqlite3_bind_int64(q, 2, (sqlite3_int64)e->size) ||
+		    sqlite3_bind_int64(q, 3, e->mtime_ns) ||
+		    sqlite3_bind_int64(q, 4, e->ctime_ns) ||
+		    sqlite3_bind_int64(q, 5, (sqlite3_int64)e->inode) ||
+		    sqlite3_bind_text(q, 6, e->hex, -1, SQLITE_STATIC) ||
+		    sqlite3_bind_int64(q, 7, e->recorded_ns) || sqlite3_step(q) != SQLITE_DONE) {
+			rc = db_error(s, err, "%s for '%s'", what, e->path);
+			goto out;
+		}
+	}
+	stmt_done(q);
+	q = NULL;
+	rc = tx_commit(s, what, err);
+out:
+	stmt_done(q);
+	if (rc < 0)
+		tx_rollback(s);
+	return rc;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sqlite_open,
@@ -1491,4 +1572,6 @@ const struct store_ops store_sqlite_ops = {
 	.dataset_get = sqlite_dataset_get,
 	.run_add_input = sqlite_run_add_input,
 	.run_inputs = sqlite_run_inputs,
+	.statcache_load = sqlite_statcache_load,
+	.statcache_put = sqlite_statcache_put,
 };

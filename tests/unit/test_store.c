@@ -732,6 +732,47 @@ static void test_schema_from_the_future(void **state)
 	assert_string_equal(err.msg, expected);
 }
 
+static int collect_paths(const struct store_stat_entry *e, void *data)
+{
+	struct strbuf *sb = data;
+
+	strbuf_addf(sb, "%s=%s/%" PRIu64 ";", e->path, e->hex[0] == 'a' ? "a" : "b", e->size);
+	return 0;
+}
+
+static void test_statcache_prefix_and_replace(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = ERROR_INIT;
+	struct strbuf got = STRBUF_INIT;
+	char a[65], b[65];
+	struct store_stat_entry e[] = {
+		{ "data", 1, 10, 10, 7, "", 11 },      { "data/x", 2, 10, 10, 8, "", 11 },
+		{ "data/y/z", 3, 10, 10, 9, "", 11 },  { "data2", 4, 10, 10, 10, "", 11 },
+		{ "database", 5, 10, 10, 11, "", 11 }, { "dat", 6, 10, 10, 12, "", 11 },
+	};
+
+	memset(a, 'a', 64);
+	a[64] = '\0';
+	memset(b, 'b', 64);
+	b[64] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(e); i++)
+		memcpy(e[i].hex, a, sizeof(a));
+	assert_int_equal(store_statcache_put(f->st, e, ARRAY_SIZE(e), &err), 0);
+	assert_int_equal(store_statcache_load(f->st, "data", collect_paths, &got, &err), 0);
+	assert_string_equal(got.buf, "data=a/1;data/x=a/2;data/y/z=a/3;");
+
+	/* Replacing an entry keeps one row per path. */
+	memcpy(e[1].hex, b, sizeof(b));
+	e[1].size = 20;
+	assert_int_equal(store_statcache_put(f->st, &e[1], 1, &err), 0);
+	strbuf_reset(&got);
+	assert_int_equal(store_statcache_load(f->st, "", collect_paths, &got, &err), 0);
+	assert_string_equal(got.buf, "dat=a/6;data=a/1;data/x=b/20;data/y/z=a/3;data2=a/4;"
+				     "database=a/5;");
+	strbuf_release(&got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -754,6 +795,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_sqlite_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_from_the_future, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_statcache_prefix_and_replace, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);

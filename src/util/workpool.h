@@ -1,0 +1,25 @@
+/*
+ * A parallel for-loop over n items on a fixed set of threads: the shape every "hash these
+ * 20,000 files" or "push these objects" job has. Items are handed out dynamically (an atomic
+ * counter), so uneven item costs balance themselves.
+ */
+#ifndef FERRY_UTIL_WORKPOOL_H
+#define FERRY_UTIL_WORKPOOL_H
+
+#include <stddef.h>
+
+struct error;
+
+/* Number of online CPUs (at least 1). */
+int workpool_cpus(void);
+
+/*
+ * Calls fn(i, data, err_i) for i in [0, n) on min(jobs, n) threads (jobs <= 0: the CPU count);
+ * with one thread, runs in the caller's thread. fn must be thread-safe. If stop_on_error, the
+ * first failure stops handing out new items. Returns 0 if every call returned 0, else the first
+ * failure's code with its message in err. fn's err_i is private to each call.
+ */
+int workpool_run(size_t n, int jobs, int stop_on_error,
+		 int (*fn)(size_t i, void *data, struct error *err), void *data, struct error *err);
+
+#endif
