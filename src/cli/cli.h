@@ -67,5 +67,7 @@ int cmd_version(int argc, const char **argv, struct ctx *ctx);
 int cmd_init(int argc, const char **argv, struct ctx *ctx);
 int cmd_store(int argc, const char **argv, struct ctx *ctx);
 int cmd_config(int argc, const char **argv, struct ctx *ctx);
+int cmd_data(int argc, const char **argv, struct ctx *ctx);
+int cmd_remote(int argc, const char **argv, struct ctx *ctx);
 
 #endif

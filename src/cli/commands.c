@@ -4,6 +4,8 @@
 
 const struct command commands[] = {
 	{ "init", cmd_init, 0, "make the current directory a ferry project" },
+	{ "data", cmd_data, NEED_STORE, "version data: add, status, checkout, push, pull, ..." },
+	{ "remote", cmd_remote, NEED_PROJECT, "manage data remotes" },
 	{ "config", cmd_config, NEED_PROJECT, "show or check the project configuration" },
 	{ "store", cmd_store, NEED_STORE, "inspect and check the metadata store" },
 	{ "version", cmd_version, 0, "show ferry's version and the libraries it uses" },

@@ -92,8 +92,8 @@ int cas_remove(struct cas *cas, const char *hex, struct error *err);
  * Calls fn for every object in the cache (hex digest, size in bytes); stops and returns fn's
  * value if it is non-zero. Ignores temporary files and anything not shaped like an object.
  */
-int cas_foreach(struct cas *cas, int (*fn)(const char *hex, uint64_t size, void *data),
-		void *data, struct error *err);
+int cas_foreach(struct cas *cas, int (*fn)(const char *hex, uint64_t size, void *data), void *data,
+		struct error *err);
 
 /*
  * Receiving an object from elsewhere (a remote): open a writer, feed it bytes, and commit; the
@@ -105,7 +105,7 @@ int cas_writer_open(struct cas_writer **out, struct cas *cas, const char *expect
 		    struct error *err);
 int cas_writer_write(struct cas_writer *w, const void *data, size_t len, struct error *err);
 int cas_writer_commit(struct cas_writer *w, struct error *err); /* frees w */
-void cas_writer_abort(struct cas_writer *w);                     /* frees w; NULL ok */
+void cas_writer_abort(struct cas_writer *w);			/* frees w; NULL ok */
 
 /*
  * Makes every object written since the last call durable (one syncfs of the cache's filesystem

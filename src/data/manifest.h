@@ -32,14 +32,17 @@ struct manifest {
 	struct manifest_entry *items;
 	size_t nr, alloc;
 };
-#define MANIFEST_INIT { NULL, 0, 0 }
+#define MANIFEST_INIT                                                                              \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 /* Appends an entry (path is copied). */
 void manifest_add(struct manifest *m, const char *path, const char *hex, uint64_t size,
 		  int executable);
 /* Sorts by path bytes; duplicate paths are a BUG. */
 void manifest_sort(struct manifest *m);
-/* Serialises a sorted manifest (appends to out). */
+/* Serialises a sorted manifest (appends to out); unsorted entries or unsafe paths are a BUG. */
 void manifest_serialize(const struct manifest *m, struct strbuf *out);
 /* Sum of sizes. */
 uint64_t manifest_total_size(const struct manifest *m);
@@ -49,7 +52,11 @@ const struct manifest_entry *manifest_find(const struct manifest *m, const char 
 /*
  * Parses manifest bytes; name is used in messages ("NAME:LINE: expected ..."). Rejects bad
  * headers, digests, sizes, modes, unsafe paths ("..", absolute, empty components), unsorted or
- * duplicate entries.
+ * duplicate entries, a path below another entry (a file cannot be a directory), sizes summing
+ * past 2^64, raw tab/CR/NUL bytes, unknown escapes and a missing final newline: whatever it
+ * accepts, manifest_serialize gives back byte for byte. ERR_TOOBIG above MANIFEST_MAX_SIZE.
+ * On success *out (MANIFEST_INIT or a manifest to replace) is released and filled; on failure
+ * it is untouched.
  */
 int manifest_parse(struct manifest *out, const char *name, const char *buf, size_t len,
 		   struct error *err);

@@ -23,7 +23,7 @@ struct transfer_stats {
 	uint64_t wanted;      /* distinct objects asked for */
 	uint64_t present;     /* already at the destination: skipped */
 	uint64_t transferred; /* objects moved */
-	uint64_t bytes;       /* bytes moved */
+	uint64_t bytes;	      /* bytes moved */
 	uint64_t failed;      /* objects that could not be moved (see report) */
 	uint64_t missing;     /* not at the source at all */
 };

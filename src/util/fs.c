@@ -306,3 +306,34 @@ int fs_realpath(char **out, const char *path, struct error *err)
 	*out = res;
 	return 0;
 }
+
+/* Collapses "//", "." and ".." in an absolute path (lexically, as the user wrote it). */
+char *fs_path_normalize(const char *abs)
+{
+	struct strbuf out = STRBUF_INIT;
+	const char *p = abs;
+
+	while (*p) {
+		size_t len;
+
+		while (*p == '/')
+			p++;
+		len = strcspn(p, "/");
+		if (!len)
+			break;
+		if (len == 1 && p[0] == '.') {
+			/* skip */
+		} else if (len == 2 && p[0] == '.' && p[1] == '.') {
+			char *slash = strrchr(out.buf, '/');
+
+			strbuf_setlen(&out, slash ? (size_t)(slash - out.buf) : 0);
+		} else {
+			strbuf_addch(&out, '/');
+			strbuf_add(&out, p, len);
+		}
+		p += len;
+	}
+	if (!out.len)
+		strbuf_addch(&out, '/');
+	return strbuf_detach(&out, NULL);
+}

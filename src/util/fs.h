@@ -53,6 +53,12 @@ int fs_remove_tree(const char *path, struct error *err);
 char *fs_path_join(const char *a, const char *b);
 
 /*
+ * Collapses "//", "." and ".." in an absolute path lexically (symlinks are not resolved: the
+ * path stays the one the user wrote); "/.." is "/". Caller frees.
+ */
+char *fs_path_normalize(const char *abs);
+
+/*
  * Canonical absolute path of path (symlinks, "." and ".." resolved) into *out, which the caller
  * frees. ERR_NOTFOUND if a component does not exist, ERR_IO otherwise; *out untouched on failure.
  */

@@ -77,3 +77,26 @@ done_testing() {
 	[ "$TESTS_RUN" -gt 0 ] || fail "no checks ran"
 	echo "1..$TESTS_RUN"
 }
+
+# sha256 FILE: the independent reference digest (coreutils).
+sha256() {
+	sha256sum <"$1" | cut -d" " -f1
+}
+
+# object_path PROJECT HEX: where the cache keeps an object.
+object_path() {
+	echo "$1/.ferry/cache/objects/sha256/${2:0:2}/${2:2}"
+}
+
+# pointer_digest POINTER_FILE: the hex digest a pointer file names.
+pointer_digest() {
+	sed -n 's/^digest: sha256:\([0-9a-f]*\)$/\1/p' "$1"
+}
+
+# new_project DIR: a git repository with a ferry project in it.
+new_project() {
+	new_repo "$1"
+	"$FERRY" -C "$1" init -q
+	git -C "$1" add .ferry
+	git -C "$1" commit -qm "ferry init"
+}

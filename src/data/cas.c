@@ -1,0 +1,1255 @@
+/*
+ * The object cache: content-addressed files under objects/sha256/<2>/<62>, entered through tmp/
+ * and a rename, shared with workspace files by reflink, hardlink or copy.
+ *
+ * Durability. Objects are not fsynced one by one: 20,000 fsyncs would cost seconds, and the
+ * cache does not need them. A name is a promise about bytes that anyone can check, and nothing
+ * refers to an object until the caller writes a pointer file or a store record; callers call
+ * cas_sync() (one syncfs() of the cache's file system) before that, which makes every object
+ * written so far durable at once. A crash before cas_sync() can leave an object under its name
+ * that is empty or short (ext4, XFS and btrfs commit a rename before delayed-allocated data), but
+ * such an object is referenced by nothing yet: cas_has() and cas_add_file() treat an object of
+ * the wrong size, or an empty one whose digest is not the empty digest's, as absent and write it
+ * again, and cas_verify() finds anything subtler. Temporary files of interrupted writers are
+ * left in tmp/ for cas_clean_tmp().
+ *
+ * Concurrency. struct cas is read-only after cas_open, all state of an operation is on its own
+ * stack, and objects appear by rename(2), which is atomic; two threads adding the same content
+ * both rename a complete, identical object into place and both succeed.
+ */
+#include "util/common.h"
+#include "data/cas.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <pthread.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <time.h>
+
+#define CAS_BUF_SIZE (1024 * 1024)
+/* From this size a copy runs in a second thread while the caller's thread hashes it. */
+#define CAS_PARALLEL_MIN (16 * 1024 * 1024)
+#define CAS_COPY_CHUNK (4 * 1024 * 1024)
+#define OBJECT_MODE 0444
+#define DEFAULT_LINK_ORDER "reflink,copy"
+#define EMPTY_HEX "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define TRY_NEXT 1 /* a link kind is not possible here: try the next one */
+
+static const char *const link_names[] = { "reflink", "hardlink", "copy" };
+
+const char *link_kind_name(enum link_kind kind)
+{
+	if ((unsigned)kind >= ARRAY_SIZE(link_names))
+		BUG("bad link kind %d", (int)kind);
+	return link_names[kind];
+}
+
+int cas_parse_link_order(enum link_kind out[LINK_MAX_ORDER], int *nout, const char *spec,
+			 struct error *err)
+{
+	enum link_kind kinds[LINK_MAX_ORDER];
+	const char *p = spec;
+	int n = 0;
+
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		size_t k;
+
+		for (k = 0; k < ARRAY_SIZE(link_names); k++)
+			if (strlen(link_names[k]) == len && !memcmp(p, link_names[k], len))
+				break;
+		if (k == ARRAY_SIZE(link_names))
+			return error_set(err, ERR_INVALID,
+					 "unknown link kind '%.*s' in '%s' (expected reflink, "
+					 "hardlink or copy, separated by commas)",
+					 (int)len, p, spec);
+		for (int i = 0; i < n; i++)
+			if (kinds[i] == (enum link_kind)k)
+				return error_set(err, ERR_INVALID, "link kind '%s' is listed twice in '%s'",
+						 link_names[k], spec);
+		kinds[n++] = (enum link_kind)k;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	memcpy(out, kinds, sizeof(kinds[0]) * (size_t)n);
+	*nout = n;
+	return 0;
+}
+
+static int is_object_hex(const char *hex)
+{
+	size_t i;
+
+	for (i = 0; i < SHA256_HEX_SIZE - 1; i++)
+		if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f')))
+			return 0;
+	return hex[i] == '\0';
+}
+
+static int bad_hex(struct error *err, const char *hex)
+{
+	return error_set(err, ERR_INVALID, "'%.70s' is not an object name (64 lowercase hex digits)",
+			 hex);
+}
+
+int cas_open(struct cas **out, const char *dir, const char *link_order, struct error *err)
+{
+	struct cas *cas = xcalloc(1, sizeof(*cas));
+	int rc;
+
+	rc = cas_parse_link_order(cas->order, &cas->norder, link_order ? link_order
+									: DEFAULT_LINK_ORDER,
+				  err);
+	if (rc)
+		goto out;
+	cas->dir = xstrdup(dir);
+	cas->objects = fs_path_join(dir, "objects/sha256");
+	cas->tmp = fs_path_join(dir, "tmp");
+	rc = fs_mkdir_p(cas->objects, 0777, err);
+	if (!rc)
+		rc = fs_mkdir_p(cas->tmp, 0777, err);
+	if (rc)
+		goto out;
+	*out = cas;
+	cas = NULL;
+out:
+	cas_free(cas);
+	return rc;
+}
+
+void cas_free(struct cas *cas)
+{
+	if (!cas)
+		return;
+	free(cas->dir);
+	free(cas->objects);
+	free(cas->tmp);
+	free(cas);
+}
+
+static void object_path(struct strbuf *sb, const struct cas *cas, const char *hex)
+{
+	strbuf_addf(sb, "%s/%.2s/%s", cas->objects, hex, hex + 2);
+}
+
+char *cas_object_path(const struct cas *cas, const char *hex)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!is_object_hex(hex))
+		BUG("cas_object_path: '%s' is not an object name", hex);
+	object_path(&sb, cas, hex);
+	return strbuf_detach(&sb, NULL);
+}
+
+/* 1 if the object is there with the right size (size UINT64_MAX: any size but a wrong 0). */
+static int object_present(const struct cas *cas, const char *hex, uint64_t size)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+	int ok;
+
+	object_path(&path, cas, hex);
+	ok = stat(path.buf, &st) == 0 && S_ISREG(st.st_mode);
+	if (ok && size != UINT64_MAX)
+		ok = (uint64_t)st.st_size == size;
+	else if (ok && st.st_size == 0)
+		ok = !strcmp(hex, EMPTY_HEX); /* what a crash before cas_sync leaves */
+	strbuf_release(&path);
+	return ok;
+}
+
+int cas_has(const struct cas *cas, const char *hex)
+{
+	return is_object_hex(hex) && object_present(cas, hex, UINT64_MAX);
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A page-aligned buffer: reads into unaligned memory are measurably slower. */
+struct abuf {
+	void *raw;
+	unsigned char *p;
+	size_t size;
+};
+
+static void abuf_alloc(struct abuf *b, size_t size)
+{
+	b->raw = xmalloc(size + 4095);
+	b->p = (unsigned char *)(((uintptr_t)b->raw + 4095) & ~(uintptr_t)4095);
+	b->size = size;
+}
+
+static void abuf_free(struct abuf *b)
+{
+	free(b->raw);
+	b->raw = NULL;
+	b->p = NULL;
+}
+
+/* Hashes fd from offset 0 to its end through buf: 0, or -1 with errno; *hashed gets the bytes. */
+static int hash_fd(int fd, struct abuf *buf, char hex[SHA256_HEX_SIZE], uint64_t *hashed)
+{
+	struct sha256_ctx ctx = SHA256_CTX_INIT;
+	unsigned char digest[SHA256_DIGEST_SIZE];
+	uint64_t off = 0;
+
+	sha256_init(&ctx);
+	for (;;) {
+		ssize_t n = pread(fd, buf->p, buf->size, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			sha256_release(&ctx);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		sha256_update(&ctx, buf->p, (size_t)n);
+		off += (uint64_t)n;
+	}
+	sha256_final(&ctx, digest);
+	sha256_hex(digest, hex);
+	*hashed = off;
+	return 0;
+}
+
+/* Six characters [A-Za-z0-9] for a temporary name, as mkstemp makes them. */
+static void random_suffix(char out[7])
+{
+	static const char chars[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char r[6];
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		uint64_t x = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)r;
+
+		for (size_t i = 0; i < sizeof(r); i++, x >>= 7)
+			r[i] = (unsigned char)x;
+	}
+	for (int i = 0; i < 6; i++)
+		out[i] = chars[r[i] % (sizeof(chars) - 1)];
+	out[6] = '\0';
+}
+
+/*
+ * Hardlinks target (following a symlink) to a new name "<prefix>XXXXXX", set in tmp. Returns 0,
+ * or -1 with errno.
+ */
+static int link_tmp(const char *target, const char *prefix, struct strbuf *tmp)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		char suffix[7];
+
+		random_suffix(suffix);
+		strbuf_reset(tmp);
+		strbuf_addf(tmp, "%s%s", prefix, suffix);
+		if (linkat(AT_FDCWD, target, AT_FDCWD, tmp->buf, AT_SYMLINK_FOLLOW) == 0)
+			return 0;
+		if (errno != EEXIST)
+			break;
+	}
+	strbuf_reset(tmp);
+	return -1;
+}
+
+/* Errors meaning "this file system (pair) cannot do that": fall back to the next link kind. */
+static int link_unsupported(int e)
+{
+	return e == EXDEV || e == EOPNOTSUPP || e == ENOTSUP || e == EINVAL || e == ENOTTY ||
+	       e == ENOSYS || e == EPERM || e == EMLINK || e == EACCES || e == ETXTBSY;
+}
+
+/* Creates a temporary file in the cache's tmp/ (mode 0600); its name goes to tmp. */
+static int make_tmp(struct cas *cas, struct strbuf *tmp, struct error *err)
+{
+	int fd;
+
+	strbuf_reset(tmp);
+	strbuf_addf(tmp, "%s/obj-XXXXXX", cas->tmp);
+	fd = mkostemp(tmp->buf, O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+
+		strbuf_reset(tmp);
+		return error_errno(err, ERR_IO, e, "cannot create a temporary file in '%s'",
+				   cas->tmp);
+	}
+	return fd;
+}
+
+/* Renames a complete temporary object into place, creating its subdirectory on first use. */
+static int publish(struct cas *cas, const char *tmp, const char *hex, struct error *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	int rc = 0;
+
+	object_path(&path, cas, hex);
+	if (rename(tmp, path.buf) == 0)
+		goto out;
+	if (errno == ENOENT) {
+		size_t slash = path.len - (SHA256_HEX_SIZE - 3) - 1;
+
+		path.buf[slash] = '\0';
+		if (mkdir(path.buf, 0777) && errno != EEXIST) {
+			rc = error_errno(err, ERR_IO, errno, "cannot create directory '%s'",
+					 path.buf);
+			goto out;
+		}
+		path.buf[slash] = '/';
+		if (rename(tmp, path.buf) == 0)
+			goto out;
+	}
+	rc = error_errno(err, ERR_IO, errno, "cannot rename '%s' to '%s'", tmp, path.buf);
+out:
+	strbuf_release(&path);
+	return rc;
+}
+
+/* One cas_add_file call: the workspace file and what is known about it so far. */
+struct add_job {
+	struct cas *cas;
+	const char *path;
+	int fd;
+	struct stat st;	  /* when opened */
+	struct abuf buf;
+	int whole;	  /* the whole file is in buf.p[0..st.st_size) and hashed */
+	int hashed;	  /* hex is the digest of the file as read */
+	int exists;	  /* the object is already in the cache: nothing to publish */
+	int mode_changed; /* a hardlink made the workspace file read-only */
+	char hex[SHA256_HEX_SIZE];
+	struct strbuf tmp; /* the temporary object, once there is one */
+	int tmpfd;
+};
+
+static int add_io_error(struct add_job *job, int e, const char *what, struct error *err)
+{
+	return error_errno(err, ERR_IO, e, "cannot %s '%s' into the cache", what, job->path);
+}
+
+static void drop_tmp(struct add_job *job)
+{
+	if (job->tmpfd >= 0)
+		close(job->tmpfd);
+	job->tmpfd = -1;
+	if (job->tmp.len)
+		unlink(job->tmp.buf);
+	strbuf_reset(&job->tmp);
+}
+
+/* Reads a small file whole into buf and hashes it; job->whole stays 0 if it does not fit. */
+static int read_small(struct add_job *job, struct error *err)
+{
+	size_t got = 0;
+
+	for (;;) {
+		ssize_t n = pread(job->fd, job->buf.p + got, job->buf.size - got, (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return error_errno(err, ERR_IO, errno, "cannot read '%s'", job->path);
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got == job->buf.size)
+			return 0; /* it grew: handled as a large file, and then as a change */
+	}
+	if (got != (size_t)job->st.st_size)
+		return error_set(err, ERR_CONFLICT, "'%s' changed while it was being added",
+				 job->path);
+	sha256_buffer(job->buf.p, got, job->hex);
+	job->whole = job->hashed = 1;
+	return 0;
+}
+
+static int hash_workspace_file(struct add_job *job, struct error *err)
+{
+	uint64_t n;
+
+	if (job->hashed)
+		return 0;
+	if (hash_fd(job->fd, &job->buf, job->hex, &n))
+		return error_errno(err, ERR_IO, errno, "cannot read '%s'", job->path);
+	if (n != (uint64_t)job->st.st_size)
+		return error_set(err, ERR_CONFLICT, "'%s' changed while it was being added",
+				 job->path);
+	job->hashed = 1;
+	return 0;
+}
+
+static int try_reflink(struct add_job *job, struct error *err)
+{
+	uint64_t n;
+
+	if (job->tmpfd < 0) {
+		job->tmpfd = make_tmp(job->cas, &job->tmp, err);
+		if (job->tmpfd < 0)
+			return job->tmpfd;
+	}
+	if (ioctl(job->tmpfd, FICLONE, job->fd)) {
+		if (link_unsupported(errno))
+			return TRY_NEXT; /* the empty temporary file serves a copy */
+		return add_io_error(job, errno, "clone", err);
+	}
+	/* the clone is a snapshot nobody else writes: its digest is exactly right */
+	if (hash_fd(job->tmpfd, &job->buf, job->hex, &n))
+		return error_errno(err, ERR_IO, errno, "cannot read '%s'", job->tmp.buf);
+	job->hashed = 1;
+	if (fchmod(job->tmpfd, OBJECT_MODE))
+		return add_io_error(job, errno, "clone", err);
+	return 0;
+}
+
+static int try_hardlink(struct add_job *job, struct error *err)
+{
+	struct strbuf prefix = STRBUF_INIT;
+	struct stat st;
+	int rc;
+
+	rc = hash_workspace_file(job, err);
+	if (rc)
+		goto out;
+	if (object_present(job->cas, job->hex, (uint64_t)job->st.st_size)) {
+		job->exists = 1;
+		goto out;
+	}
+	drop_tmp(job); /* an empty one from a reflink attempt */
+	strbuf_addf(&prefix, "%s/link-", job->cas->tmp);
+	if (link_tmp(job->path, prefix.buf, &job->tmp)) {
+		rc = link_unsupported(errno) ? TRY_NEXT : add_io_error(job, errno, "link", err);
+		goto out;
+	}
+	/* the name we linked must still be the file we hashed */
+	if (lstat(job->tmp.buf, &st) || st.st_ino != job->st.st_ino ||
+	    st.st_dev != job->st.st_dev) {
+		rc = error_set(err, ERR_CONFLICT, "'%s' was replaced while it was being added",
+			       job->path);
+		goto out;
+	}
+	if (fchmod(job->fd, OBJECT_MODE)) {
+		rc = errno == EPERM ? TRY_NEXT : add_io_error(job, errno, "link", err);
+		drop_tmp(job);
+		goto out;
+	}
+	job->mode_changed = (job->st.st_mode & 07777) != OBJECT_MODE;
+out:
+	strbuf_release(&prefix);
+	return rc;
+}
+
+/* Copies [0, size) of in to out, reporting progress to a hashing thread. */
+struct copier {
+	int in, out;
+	uint64_t size;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t copied; /* the fields from here on are guarded by lock */
+	int done;
+	int errnum; /* why the copy failed; 0 and short set: the source shrank */
+	int short_read;
+	int stop; /* the hasher gave up */
+};
+
+/*
+ * Copies up to len bytes at off from in to out (same offset): the count, 0 at the end of in, or
+ * -1 with errno. copy_file_range copies inside the kernel (and shares extents where the file
+ * system can); where the pair of files refuses it, *use_cfr becomes 0 and bounce is used.
+ */
+static ssize_t copy_chunk(int in, int out, uint64_t off, size_t len, int *use_cfr,
+			  struct abuf *bounce)
+{
+	ssize_t n;
+
+	if (*use_cfr) {
+		loff_t in_off = (loff_t)off, out_off = (loff_t)off;
+
+		n = copy_file_range(in, &in_off, out, &out_off, len, 0);
+		if (n >= 0 || off || !(errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+				       errno == EOPNOTSUPP || errno == EBADF))
+			return n;
+		*use_cfr = 0;
+	}
+	if (!bounce->p)
+		abuf_alloc(bounce, CAS_BUF_SIZE);
+	if (len > bounce->size)
+		len = bounce->size;
+	n = pread(in, bounce->p, len, (off_t)off);
+	if (n > 0) {
+		ssize_t w = pwrite(out, bounce->p, (size_t)n, (off_t)off);
+
+		if (w < 0)
+			return -1;
+		n = w; /* a short write is retried from there */
+	}
+	return n;
+}
+
+static void *copier_run(void *arg)
+{
+	struct copier *c = arg;
+	struct abuf bounce = { NULL, NULL, 0 };
+	uint64_t pos = 0;
+	int use_cfr = 1, errnum = 0, short_read = 0;
+
+	while (pos < c->size) {
+		size_t want = c->size - pos < CAS_COPY_CHUNK ? (size_t)(c->size - pos)
+							      : CAS_COPY_CHUNK;
+		ssize_t n = copy_chunk(c->in, c->out, pos, want, &use_cfr, &bounce);
+		int stop;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			errnum = n < 0 ? errno : 0;
+			short_read = n == 0;
+			break;
+		}
+		pos += (uint64_t)n;
+		pthread_mutex_lock(&c->lock);
+		c->copied = pos;
+		stop = c->stop;
+		pthread_cond_signal(&c->cond);
+		pthread_mutex_unlock(&c->lock);
+		if (stop)
+			break;
+	}
+	pthread_mutex_lock(&c->lock);
+	c->done = 1;
+	c->errnum = errnum;
+	c->short_read = short_read;
+	pthread_cond_signal(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	abuf_free(&bounce);
+	return NULL;
+}
+
+/* Hashes the temporary copy as the copier fills it: -1 with errno if it cannot be read. */
+static int hash_behind(struct copier *c, struct abuf *buf, struct sha256_ctx *ctx)
+{
+	uint64_t hashed = 0;
+
+	for (;;) {
+		uint64_t upto;
+		int done;
+
+		pthread_mutex_lock(&c->lock);
+		while (c->copied == hashed && !c->done)
+			pthread_cond_wait(&c->cond, &c->lock);
+		upto = c->copied;
+		done = c->done;
+		pthread_mutex_unlock(&c->lock);
+		while (hashed < upto) {
+			size_t want = upto - hashed < buf->size ? (size_t)(upto - hashed) : buf->size;
+			ssize_t n = pread(c->out, buf->p, want, (off_t)hashed);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				if (n == 0)
+					errno = EIO;
+				return -1;
+			}
+			sha256_update(ctx, buf->p, (size_t)n);
+			hashed += (uint64_t)n;
+		}
+		if (done)
+			return 0;
+	}
+}
+
+/*
+ * Copies the workspace file into the temporary object and hashes the copy (not the workspace
+ * file, which may change meanwhile): the digest always names the bytes stored. Large files are
+ * copied in a second thread while this one hashes, so the copy costs about one hash.
+ */
+static int copy_and_hash(struct add_job *job, struct error *err)
+{
+	struct copier c = { .in = job->fd, .out = job->tmpfd, .size = (uint64_t)job->st.st_size };
+	struct sha256_ctx ctx = SHA256_CTX_INIT;
+	unsigned char digest[SHA256_DIGEST_SIZE];
+	pthread_t thread;
+	int threaded = 0, hash_rc = 0, hash_errno = 0, rc = 0;
+
+	pthread_mutex_init(&c.lock, NULL);
+	pthread_cond_init(&c.cond, NULL);
+	sha256_init(&ctx);
+	if (c.size >= CAS_PARALLEL_MIN)
+		threaded = pthread_create(&thread, NULL, copier_run, &c) == 0;
+	if (!threaded)
+		copier_run(&c);
+	hash_rc = hash_behind(&c, &job->buf, &ctx);
+	hash_errno = errno;
+	if (threaded) {
+		pthread_mutex_lock(&c.lock);
+		c.stop = 1;
+		pthread_mutex_unlock(&c.lock);
+		pthread_join(thread, NULL);
+	}
+	if (c.errnum)
+		rc = add_io_error(job, c.errnum, "copy", err);
+	else if (c.short_read)
+		rc = error_set(err, ERR_CONFLICT, "'%s' changed while it was being added",
+			       job->path);
+	else if (hash_rc)
+		rc = error_errno(err, ERR_IO, hash_errno, "cannot read '%s'", job->tmp.buf);
+	if (rc)
+		goto out;
+	sha256_final(&ctx, digest);
+	sha256_hex(digest, job->hex);
+	job->hashed = 1;
+out:
+	sha256_release(&ctx);
+	pthread_cond_destroy(&c.cond);
+	pthread_mutex_destroy(&c.lock);
+	return rc;
+}
+
+static int try_copy(struct add_job *job, struct error *err)
+{
+	int rc = 0;
+
+	if (job->tmpfd < 0) {
+		job->tmpfd = make_tmp(job->cas, &job->tmp, err);
+		if (job->tmpfd < 0)
+			return job->tmpfd;
+	}
+	if (job->whole) {
+		if (write_all(job->tmpfd, job->buf.p, (size_t)job->st.st_size))
+			return add_io_error(job, errno, "copy", err);
+	} else {
+		rc = copy_and_hash(job, err);
+		if (rc)
+			return rc;
+	}
+	if (fchmod(job->tmpfd, OBJECT_MODE))
+		return add_io_error(job, errno, "copy", err);
+	/* close reports delayed write errors (NFS, quotas) */
+	rc = close(job->tmpfd);
+	job->tmpfd = -1;
+	if (rc)
+		return add_io_error(job, errno, "copy", err);
+	return 0;
+}
+
+/* Tries the link kinds in order until one stores the content (or finds it stored). */
+static int store_content(struct add_job *job, enum link_kind *used, struct error *err)
+{
+	int rc = TRY_NEXT;
+
+	for (int i = 0; i < job->cas->norder && rc == TRY_NEXT; i++) {
+		*used = job->cas->order[i];
+		if (*used == LINK_REFLINK)
+			rc = try_reflink(job, err);
+		else if (*used == LINK_HARDLINK)
+			rc = try_hardlink(job, err);
+		else
+			rc = try_copy(job, err);
+		log_trace("add '%s': %s gave %d", job->path, link_kind_name(*used), rc);
+	}
+	if (rc == TRY_NEXT)
+		rc = error_set(err, ERR_UNSUPPORTED,
+			       "cannot add '%s' to the cache: none of its link kinds works here",
+			       job->path);
+	return rc;
+}
+
+/* The workspace file must not have changed while it was read, or the digest may not be its. */
+static int check_unchanged(struct add_job *job, struct error *err)
+{
+	struct stat now;
+
+	if (fstat(job->fd, &now))
+		return error_errno(err, ERR_IO, errno, "cannot stat '%s'", job->path);
+	if (now.st_size != job->st.st_size || now.st_mtim.tv_sec != job->st.st_mtim.tv_sec ||
+	    now.st_mtim.tv_nsec != job->st.st_mtim.tv_nsec)
+		return error_set(err, ERR_CONFLICT, "'%s' changed while it was being added",
+				 job->path);
+	return 0;
+}
+
+int cas_add_file(struct cas *cas, const char *path, char out_hex[SHA256_HEX_SIZE],
+		 uint64_t *out_size, struct error *err)
+{
+	struct add_job job = { .cas = cas, .path = path, .fd = -1, .tmp = STRBUF_INIT, .tmpfd = -1 };
+	enum link_kind used = LINK_COPY;
+	int rc = 0;
+
+	job.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (job.fd < 0) {
+		rc = error_errno(err, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, errno,
+				 "cannot open '%s'", path);
+		goto out;
+	}
+	if (fstat(job.fd, &job.st)) {
+		rc = error_errno(err, ERR_IO, errno, "cannot stat '%s'", path);
+		goto out;
+	}
+	if (!S_ISREG(job.st.st_mode)) {
+		rc = error_set(err, ERR_INVALID, "cannot add '%s': not a regular file", path);
+		goto out;
+	}
+	if (job.st.st_size < CAS_BUF_SIZE) {
+		/* room for one byte more than expected, to see a file that grew */
+		abuf_alloc(&job.buf, ((size_t)job.st.st_size + 4096) & ~(size_t)4095);
+		rc = read_small(&job, err);
+		if (rc)
+			goto out;
+	} else {
+		abuf_alloc(&job.buf, CAS_BUF_SIZE);
+		posix_fadvise(job.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	}
+	if (job.whole && object_present(cas, job.hex, (uint64_t)job.st.st_size))
+		goto done;
+	rc = store_content(&job, &used, err);
+	if (rc)
+		goto out;
+	if (job.exists)
+		goto done;
+	rc = check_unchanged(&job, err);
+	if (rc)
+		goto out;
+	rc = publish(cas, job.tmp.buf, job.hex, err);
+	if (rc)
+		goto out;
+	strbuf_reset(&job.tmp);
+	log_trace("added '%s' as %s by %s", path, job.hex, link_kind_name(used));
+done:
+	memcpy(out_hex, job.hex, SHA256_HEX_SIZE);
+	*out_size = (uint64_t)job.st.st_size;
+out:
+	if (rc && job.mode_changed)
+		fchmod(job.fd, job.st.st_mode & 07777);
+	drop_tmp(&job);
+	strbuf_release(&job.tmp);
+	abuf_free(&job.buf);
+	if (job.fd >= 0)
+		close(job.fd);
+	return rc;
+}
+
+int cas_add_buffer(struct cas *cas, const void *data, size_t len, char out_hex[SHA256_HEX_SIZE],
+		   struct error *err)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	char hex[SHA256_HEX_SIZE];
+	int fd = -1, rc = 0;
+
+	sha256_buffer(data, len, hex);
+	if (object_present(cas, hex, len))
+		goto done;
+	fd = make_tmp(cas, &tmp, err);
+	if (fd < 0) {
+		rc = fd;
+		goto out;
+	}
+	if (write_all(fd, data, len) || fchmod(fd, OBJECT_MODE)) {
+		rc = error_errno(err, ERR_IO, errno, "cannot write '%s'", tmp.buf);
+		goto out;
+	}
+	rc = close(fd);
+	fd = -1;
+	if (rc) {
+		rc = error_errno(err, ERR_IO, errno, "cannot write '%s'", tmp.buf);
+		goto out;
+	}
+	rc = publish(cas, tmp.buf, hex, err);
+	if (rc)
+		goto out;
+	strbuf_reset(&tmp);
+done:
+	memcpy(out_hex, hex, SHA256_HEX_SIZE);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp.len)
+		unlink(tmp.buf);
+	strbuf_release(&tmp);
+	return rc;
+}
+
+/* Opens an object for reading: ERR_NOTFOUND if it is missing. */
+static int open_object(const struct cas *cas, const char *hex, struct error *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	int fd;
+
+	if (!is_object_hex(hex))
+		return bad_hex(err, hex);
+	object_path(&path, cas, hex);
+	fd = open(path.buf, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		fd = error_set(err, ERR_NOTFOUND, "cache object sha256:%s is missing", hex);
+	else if (fd < 0)
+		fd = error_errno(err, ERR_IO, errno, "cannot open '%s'", path.buf);
+	strbuf_release(&path);
+	return fd;
+}
+
+static int corrupted(struct error *err, const char *hex, const char *got)
+{
+	return error_set(err, ERR_INVALID,
+			 "cache object sha256:%s is corrupted: its content hashes to sha256:%s", hex,
+			 got);
+}
+
+int cas_read(struct cas *cas, const char *hex, struct strbuf *out, size_t max_size,
+	     struct error *err)
+{
+	size_t old_len = out->len;
+	struct sha256_ctx ctx = SHA256_CTX_INIT;
+	unsigned char digest[SHA256_DIGEST_SIZE];
+	char got[SHA256_HEX_SIZE];
+	struct stat st;
+	int fd, rc = 0;
+
+	fd = open_object(cas, hex, err);
+	if (fd < 0)
+		return fd;
+	sha256_init(&ctx);
+	if (fstat(fd, &st) == 0 && (uintmax_t)st.st_size > max_size) {
+		rc = error_set(err, ERR_TOOBIG, "cache object sha256:%s is larger than %zu bytes",
+			       hex, max_size);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n;
+
+		strbuf_grow(out, 65536);
+		n = read(fd, out->buf + out->len, 65536);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = error_errno(err, ERR_IO, errno, "cannot read cache object sha256:%s",
+					 hex);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		sha256_update(&ctx, out->buf + out->len, (size_t)n);
+		strbuf_setlen(out, out->len + (size_t)n);
+		if (out->len - old_len > max_size) {
+			rc = error_set(err, ERR_TOOBIG,
+				       "cache object sha256:%s is larger than %zu bytes", hex,
+				       max_size);
+			goto out;
+		}
+	}
+	sha256_final(&ctx, digest);
+	sha256_hex(digest, got);
+	if (strcmp(got, hex))
+		rc = corrupted(err, hex, got);
+out:
+	if (rc)
+		strbuf_setlen(out, old_len);
+	sha256_release(&ctx);
+	close(fd);
+	return rc;
+}
+
+/* Copies the whole object (size bytes) from in to out: 0 or -1 with errno. */
+static int copy_object(int in, int out, uint64_t size)
+{
+	struct abuf bounce = { NULL, NULL, 0 };
+	uint64_t pos = 0;
+	int use_cfr = 1, rc = 0;
+
+	while (pos < size) {
+		size_t want = size - pos < CAS_COPY_CHUNK ? (size_t)(size - pos) : CAS_COPY_CHUNK;
+		ssize_t n = copy_chunk(in, out, pos, want, &use_cfr, &bounce);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO; /* the object is shorter than it was a moment ago */
+			rc = -1;
+			break;
+		}
+		pos += (uint64_t)n;
+	}
+	abuf_free(&bounce);
+	return rc;
+}
+
+/* One checkout attempt by kind: 0 with the temporary file in tmp (and its fd), or TRY_NEXT. */
+static int checkout_by(enum link_kind kind, int objfd, const char *objpath, uint64_t size,
+		       const char *prefix, struct strbuf *tmp, int *fd, struct error *err)
+{
+	if (kind == LINK_HARDLINK) {
+		if (link_tmp(objpath, prefix, tmp) == 0)
+			return 0;
+		return link_unsupported(errno) ? TRY_NEXT
+					       : error_errno(err, ERR_IO, errno,
+							     "cannot link '%s' into '%s'", objpath,
+							     prefix);
+	}
+	strbuf_reset(tmp);
+	strbuf_addf(tmp, "%sXXXXXX", prefix);
+	*fd = mkostemp(tmp->buf, O_CLOEXEC);
+	if (*fd < 0) {
+		int e = errno;
+
+		strbuf_reset(tmp);
+		return error_errno(err, ERR_IO, e, "cannot create a temporary file '%sXXXXXX'",
+				   prefix);
+	}
+	if (kind == LINK_REFLINK) {
+		if (ioctl(*fd, FICLONE, objfd) == 0)
+			return 0;
+		if (link_unsupported(errno))
+			return TRY_NEXT;
+		return error_errno(err, ERR_IO, errno, "cannot clone '%s' to '%s'", objpath,
+				   tmp->buf);
+	}
+	if (copy_object(objfd, *fd, size))
+		return error_errno(err, ERR_IO, errno, "cannot copy '%s' to '%s'", objpath,
+				   tmp->buf);
+	return 0;
+}
+
+int cas_checkout(struct cas *cas, const char *hex, const char *dest, int executable,
+		 enum link_kind *used, struct error *err)
+{
+	struct strbuf objpath = STRBUF_INIT, dir = STRBUF_INIT, prefix = STRBUF_INIT;
+	struct strbuf tmp = STRBUF_INIT;
+	enum link_kind kind = LINK_COPY;
+	const char *slash = strrchr(dest, '/'), *base = slash ? slash + 1 : dest;
+	struct stat st;
+	int objfd, fd = -1, rc = TRY_NEXT;
+
+	objfd = open_object(cas, hex, err);
+	if (objfd < 0)
+		return objfd;
+	object_path(&objpath, cas, hex);
+	if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
+		rc = error_set(err, ERR_INVALID, "cannot check out to '%s': not a file name", dest);
+		goto out;
+	}
+	if (fstat(objfd, &st)) {
+		rc = error_errno(err, ERR_IO, errno, "cannot stat '%s'", objpath.buf);
+		goto out;
+	}
+	if (slash)
+		strbuf_add(&dir, dest, slash == dest ? 1 : (size_t)(slash - dest));
+	else
+		strbuf_addstr(&dir, ".");
+	if (slash && (rc = fs_mkdir_p(dir.buf, 0777, err)))
+		goto out;
+	strbuf_addf(&prefix, "%s%s.%s.ferry-tmp-", dir.buf, dir.buf[dir.len - 1] == '/' ? "" : "/",
+		    base);
+	rc = TRY_NEXT;
+	for (int i = 0; i < cas->norder && rc == TRY_NEXT; i++) {
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+		if (tmp.len)
+			unlink(tmp.buf);
+		strbuf_reset(&tmp);
+		kind = cas->order[i];
+		rc = checkout_by(kind, objfd, objpath.buf, (uint64_t)st.st_size, prefix.buf, &tmp,
+				 &fd, err);
+	}
+	if (rc == TRY_NEXT)
+		rc = error_set(err, ERR_UNSUPPORTED,
+			       "cannot check out '%s': none of the cache's link kinds works here",
+			       dest);
+	if (rc)
+		goto out;
+	if (fd >= 0 && fchmod(fd, executable ? 0755 : 0644)) {
+		rc = error_errno(err, ERR_IO, errno, "cannot chmod '%s'", tmp.buf);
+		goto out;
+	}
+	if (fd >= 0 && close(fd)) {
+		fd = -1;
+		rc = error_errno(err, ERR_IO, errno, "cannot write '%s'", tmp.buf);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp.buf, dest)) {
+		rc = error_errno(err, ERR_IO, errno, "cannot rename '%s' to '%s'", tmp.buf, dest);
+		goto out;
+	}
+	strbuf_reset(&tmp);
+	if (used)
+		*used = kind;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp.len)
+		unlink(tmp.buf);
+	close(objfd);
+	strbuf_release(&tmp);
+	strbuf_release(&prefix);
+	strbuf_release(&dir);
+	strbuf_release(&objpath);
+	return rc;
+}
+
+int cas_verify(struct cas *cas, const char *hex, struct error *err)
+{
+	struct abuf buf = { NULL, NULL, 0 };
+	char got[SHA256_HEX_SIZE];
+	uint64_t n;
+	int fd, rc = 0;
+
+	fd = open_object(cas, hex, err);
+	if (fd < 0)
+		return fd;
+	abuf_alloc(&buf, CAS_BUF_SIZE);
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (hash_fd(fd, &buf, got, &n))
+		rc = error_errno(err, ERR_IO, errno, "cannot read cache object sha256:%s", hex);
+	else if (strcmp(got, hex))
+		rc = corrupted(err, hex, got);
+	abuf_free(&buf);
+	close(fd);
+	return rc;
+}
+
+int cas_remove(struct cas *cas, const char *hex, struct error *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	int rc = 0;
+
+	if (!is_object_hex(hex))
+		return bad_hex(err, hex);
+	object_path(&path, cas, hex);
+	if (unlink(path.buf) && errno != ENOENT)
+		rc = error_errno(err, ERR_IO, errno, "cannot remove '%s'", path.buf);
+	strbuf_release(&path);
+	return rc;
+}
+
+static int is_hex_name(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return 0;
+	return name[i] == '\0';
+}
+
+/* Calls fn for the objects in one subdirectory, objects/sha256/<prefix>. */
+static int foreach_in(struct cas *cas, const char *prefix,
+		      int (*fn)(const char *hex, uint64_t size, void *data), void *data,
+		      struct error *err)
+{
+	struct strbuf dir = STRBUF_INIT;
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	strbuf_addf(&dir, "%s/%s", cas->objects, prefix);
+	d = opendir(dir.buf);
+	if (!d) {
+		if (errno != ENOENT)
+			rc = error_errno(err, ERR_IO, errno, "cannot read directory '%s'", dir.buf);
+		goto out;
+	}
+	while ((errno = 0, de = readdir(d))) {
+		char hex[SHA256_HEX_SIZE];
+		struct stat st;
+
+		if (!is_hex_name(de->d_name, SHA256_HEX_SIZE - 3))
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+			continue; /* removed meanwhile, or not an object */
+		memcpy(hex, prefix, 2);
+		memcpy(hex + 2, de->d_name, SHA256_HEX_SIZE - 2);
+		rc = fn(hex, (uint64_t)st.st_size, data);
+		if (rc)
+			goto out;
+	}
+	if (errno)
+		rc = error_errno(err, ERR_IO, errno, "cannot read directory '%s'", dir.buf);
+out:
+	if (d)
+		closedir(d);
+	strbuf_release(&dir);
+	return rc;
+}
+
+int cas_foreach(struct cas *cas, int (*fn)(const char *hex, uint64_t size, void *data),
+		void *data, struct error *err)
+{
+	static const char digits[] = "0123456789abcdef";
+	int rc = 0;
+
+	for (int i = 0; i < 256 && !rc; i++) {
+		char prefix[3] = { digits[i >> 4], digits[i & 15], '\0' };
+
+		rc = foreach_in(cas, prefix, fn, data, err);
+	}
+	return rc;
+}
+
+/* A writer receiving one object: bytes go to a temporary file and through the hash. */
+struct cas_writer {
+	struct cas *cas;
+	char hex[SHA256_HEX_SIZE];
+	struct strbuf tmp;
+	int fd;
+	int failed;
+	struct sha256_ctx ctx;
+};
+
+int cas_writer_open(struct cas_writer **out, struct cas *cas, const char *expected_hex,
+		    struct error *err)
+{
+	struct cas_writer *w;
+
+	if (!is_object_hex(expected_hex))
+		return bad_hex(err, expected_hex);
+	w = xcalloc(1, sizeof(*w));
+	w->cas = cas;
+	memcpy(w->hex, expected_hex, SHA256_HEX_SIZE);
+	strbuf_init(&w->tmp, 0);
+	w->fd = make_tmp(cas, &w->tmp, err);
+	if (w->fd < 0) {
+		int rc = w->fd;
+
+		strbuf_release(&w->tmp);
+		free(w);
+		return rc;
+	}
+	sha256_init(&w->ctx);
+	*out = w;
+	return 0;
+}
+
+int cas_writer_write(struct cas_writer *w, const void *data, size_t len, struct error *err)
+{
+	if (w->failed)
+		return error_set(err, ERR_IO, "cannot write object sha256:%s: an earlier write failed",
+				 w->hex);
+	if (write_all(w->fd, data, len)) {
+		w->failed = 1;
+		return error_errno(err, ERR_IO, errno, "cannot write object sha256:%s to '%s'",
+				   w->hex, w->tmp.buf);
+	}
+	sha256_update(&w->ctx, data, len);
+	return 0;
+}
+
+int cas_writer_commit(struct cas_writer *w, struct error *err)
+{
+	unsigned char digest[SHA256_DIGEST_SIZE];
+	char got[SHA256_HEX_SIZE];
+	int rc = 0;
+
+	if (w->failed) {
+		rc = error_set(err, ERR_IO, "cannot commit object sha256:%s: a write failed",
+			       w->hex);
+		goto out;
+	}
+	sha256_final(&w->ctx, digest);
+	sha256_hex(digest, got);
+	if (strcmp(got, w->hex)) {
+		rc = error_set(err, ERR_INVALID,
+			       "received object sha256:%s does not match its digest (got sha256:%s)",
+			       w->hex, got);
+		goto out;
+	}
+	if (fchmod(w->fd, OBJECT_MODE)) {
+		rc = error_errno(err, ERR_IO, errno, "cannot write '%s'", w->tmp.buf);
+		goto out;
+	}
+	rc = close(w->fd);
+	w->fd = -1;
+	if (rc) {
+		rc = error_errno(err, ERR_IO, errno, "cannot write '%s'", w->tmp.buf);
+		goto out;
+	}
+	rc = publish(w->cas, w->tmp.buf, w->hex, err);
+	if (!rc)
+		strbuf_reset(&w->tmp);
+out:
+	cas_writer_abort(w);
+	return rc;
+}
+
+void cas_writer_abort(struct cas_writer *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->tmp.len)
+		unlink(w->tmp.buf);
+	strbuf_release(&w->tmp);
+	sha256_release(&w->ctx);
+	free(w);
+}
+
+int cas_sync(struct cas *cas, struct error *err)
+{
+	int fd, rc = 0;
+
+	fd = open(cas->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return error_errno(err, ERR_IO, errno, "cannot open '%s'", cas->dir);
+	if (syncfs(fd))
+		rc = error_errno(err, ERR_IO, errno, "cannot sync the cache '%s' to disk",
+				 cas->dir);
+	close(fd);
+	return rc;
+}
+
+int cas_clean_tmp(struct cas *cas, int max_age_s, struct error *err)
+{
+	time_t now = time(NULL);
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	d = opendir(cas->tmp);
+	if (!d)
+		return errno == ENOENT ? 0
+				       : error_errno(err, ERR_IO, errno,
+						     "cannot read directory '%s'", cas->tmp);
+	while ((errno = 0, de = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		/* ctime, not mtime: a fresh hardlink keeps the workspace file's old mtime */
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    S_ISDIR(st.st_mode) || now - st.st_ctime < max_age_s)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) && errno != ENOENT) {
+			rc = error_errno(err, ERR_IO, errno, "cannot remove '%s/%s'", cas->tmp,
+					 de->d_name);
+			goto out;
+		}
+		log_debug("removed stale temporary file '%s/%s'", cas->tmp, de->d_name);
+	}
+	if (errno)
+		rc = error_errno(err, ERR_IO, errno, "cannot read directory '%s'", cas->tmp);
+out:
+	closedir(d);
+	return rc;
+}
