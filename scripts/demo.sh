@@ -29,24 +29,53 @@ git init -q -b main churn-project
 cd churn-project
 git config user.email demo@example.com
 git config user.name "ferry demo"
-mkdir -p data
-cp "$src/examples/data/mlc_churn.csv" data/
-cp "$src/examples/data/drift/"*.csv data/
-git add data && git commit -qm "churn data"
-show ls -l data
+mkdir -p data/v1
+cp "$src/examples/data/mlc_churn.csv" data/v1/train.csv
+echo "# churn model" >README.md
+git add README.md && git commit -qm "start"
+show ls -l data/v1
 
 step "ferry init makes it a ferry project"
 show ferry init
 show cat .ferry/config.yaml
+git add .ferry && git commit -qm "ferry init"
+
+step "version the training data: content into the cache, a pointer file into git"
+show ferry data add data/v1/train.csv
+show cat data/v1/train.csv.ferry
+printf '$ sha256sum data/v1/train.csv   # the digest anyone can check\n'
+sha256sum data/v1/train.csv
 show git status --short
+git add data && git commit -qm "training data v1"
 
-step "the metadata store is ready for the whole lifecycle"
+step "status: unchanged data is not re-read (stat cache); edits are noticed"
+show ferry data status
+echo "999,test,row" >>data/v1/train.csv
+show ferry data status
+show ferry data checkout --force data/v1/train.csv
+show ferry data status
+
+step "push to a remote; a fresh clone pulls the exact bytes"
+show ferry remote add origin "$work/remote-store"
+git add .ferry/config.yaml && git commit -qm "data remote"
+show ferry data push
+cd "$work"
+git clone -q churn-project clone
+cd clone
+show ferry data status
+show ferry data pull
+show ferry data verify
+printf '$ cmp data/v1/train.csv ../churn-project/data/v1/train.csv && echo identical\n'
+cmp data/v1/train.csv ../churn-project/data/v1/train.csv && echo identical
+cd ../churn-project
+
+step "which data was this? the versions in git history, and the store's record"
+show ferry data log data/v1/train.csv
 show ferry store info
-show ferry store check
-show ferry --json store info
 
-step "commands work from any subdirectory; mistakes get clear messages"
-show ferry -C data config get store
+step "mistakes get clear messages"
+printf '$ ferry data add ../elsewhere.csv\n'
+ferry data add ../elsewhere.csv || echo "(exit $?)"
 printf '$ ferry stor info\n'
 ferry stor info || echo "(exit $?)"
 

@@ -2,6 +2,7 @@
 #include "util/common.h"
 #include "helpers.h"
 #include "project/config.h"
+#include "util/strbuf.h"
 
 static int parse(struct config *cfg, const char *text, struct error *err)
 {
@@ -82,6 +83,51 @@ static void test_yaml_syntax_error_has_line_and_column(void **state)
 	config_release(&cfg);
 }
 
+static void test_remotes_round_trip(void **state)
+{
+	struct config cfg, again;
+	struct error err = ERROR_INIT;
+	struct strbuf text = STRBUF_INIT;
+	char *v;
+
+	(void)state;
+	assert_int_equal(parse(&cfg,
+			       "version: 1\nremotes:\n  origin:\n    url: '/srv/it''s'\n"
+			       "  b-2:\n    url: file:///x\ndefault_remote: b-2\n",
+			       &err),
+			 0);
+	assert_int_equal(cfg.nr_remotes, 2);
+	assert_string_equal(cfg.remotes[0].url, "/srv/it's");
+	assert_string_equal(cfg.default_remote, "b-2");
+	v = config_get(&cfg, "remotes.b-2.url");
+	assert_string_equal(v, "file:///x");
+	free(v);
+	assert_int_equal(config_remote_add(&cfg, "origin", "/y", &err), ERR_EXISTS);
+	assert_string_equal(err.msg, "remote 'origin' already exists");
+	assert_int_equal(config_remote_add(&cfg, "bad name", "/y", &err), ERR_INVALID);
+	assert_int_equal(config_remote_remove(&cfg, "b-2", &err), 0);
+	assert_null(cfg.default_remote);
+	config_format(&cfg, &text);
+	config_init_defaults(&again);
+	assert_int_equal(config_parse(&again, "again.yaml", text.buf, text.len, &err), 0);
+	assert_int_equal(again.nr_remotes, 1);
+	assert_string_equal(again.remotes[0].url, "/srv/it's");
+	strbuf_release(&text);
+	config_release(&cfg);
+	config_release(&again);
+}
+
+static void test_remote_errors(void **state)
+{
+	(void)state;
+	expect_error("version: 1\nremotes:\n  o:\n    uri: x\n",
+		     "c.yaml:4:5: unknown key in 'remotes.o' (expected 'url')");
+	expect_error("version: 1\nremotes:\n  o: x\n",
+		     "c.yaml:3:6: key 'remotes.o': expected a mapping with 'url', got a string");
+	expect_error("version: 1\ndefault_remote: o\n",
+		     "c.yaml: default_remote 'o' is not among 'remotes'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -89,6 +135,8 @@ int main(void)
 		cmocka_unit_test(test_values_override_defaults),
 		cmocka_unit_test(test_errors_name_position_and_expectation),
 		cmocka_unit_test(test_yaml_syntax_error_has_line_and_column),
+		cmocka_unit_test(test_remotes_round_trip),
+		cmocka_unit_test(test_remote_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
