@@ -31,6 +31,8 @@ static void hex_set_finish(struct hex_set *s)
 {
 	size_t k = 0;
 
+	if (!s->nr)
+		return;
 	qsort(s->items, s->nr, sizeof(*s->items), cmp_str);
 	for (size_t i = 0; i < s->nr; i++) {
 		if (k && !strcmp(s->items[k - 1], s->items[i]))
@@ -43,7 +45,7 @@ static void hex_set_finish(struct hex_set *s)
 
 static int hex_set_has(const struct hex_set *s, const char *hex)
 {
-	return bsearch(&hex, s->items, s->nr, sizeof(*s->items), cmp_str) != NULL;
+	return s->nr && bsearch(&hex, s->items, s->nr, sizeof(*s->items), cmp_str) != NULL;
 }
 
 /* Every object the workspace's pointer files reference (directories: with their files). */

@@ -101,7 +101,8 @@ int walk_files(struct walk_list *out, const char *dir, struct error *err)
 		out->nr = first;
 		return rc;
 	}
-	qsort(out->items + first, out->nr - first, sizeof(*out->items), cmp_entry);
+	if (out->nr > first)
+		qsort(out->items + first, out->nr - first, sizeof(*out->items), cmp_entry);
 	return 0;
 }
 

@@ -258,7 +258,8 @@ int workspace_tracked(struct tracked_list *out, struct workspace *ws, const char
 		tracked_list_release(&list);
 		return rc;
 	}
-	qsort(list.items, list.nr, sizeof(*list.items), cmp_tracked);
+	if (list.nr)
+		qsort(list.items, list.nr, sizeof(*list.items), cmp_tracked);
 	*out = list;
 	return 0;
 }
@@ -296,6 +297,8 @@ static int cmp_entry_path(const void *key, const void *elem)
 /* The store returns rows in path byte order, which is strcmp order: binary search works. */
 static const struct store_stat_entry *index_find(const struct stat_index *idx, const char *path)
 {
+	if (!idx->nr)
+		return NULL;
 	return bsearch(path, idx->items, idx->nr, sizeof(*idx->items), cmp_entry_path);
 }
 
