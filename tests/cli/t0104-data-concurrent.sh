@@ -28,4 +28,27 @@ run "$FERRY" data verify
 expect_status 0
 ok "pointers, .gitignore entries and the cache are all consistent afterwards"
 
+# kill -9 in the middle of an add: re-running completes, and the cache verifies.
+mkdir many
+for i in $(seq 1 400); do head -c 32768 /dev/urandom >"many/$i.bin"; done
+count_objects() { find .ferry/cache/objects -type f | wc -l; }
+before=$(count_objects)
+"$FERRY" data add -q -j 1 many &
+pid=$!
+for _ in $(seq 1 2000); do
+	[ "$(count_objects)" -gt "$before" ] && break
+	sleep 0.005
+done
+kill -9 "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+[ ! -e many.ferry ] || [ "$(count_objects)" -ge $((before + 401)) ] ||
+	fail "a pointer was written before all objects were"
+run "$FERRY" data add many
+expect_status 0
+run "$FERRY" data verify
+expect_status 0
+run "$FERRY" --json data status many
+expect_eq "$(jq -r '.[0].state' <<<"$OUT")" "up to date" "state after the interrupted add"
+ok "an add killed with -9 is completed by re-running it; verify is clean"
+
 done_testing
