@@ -37,11 +37,10 @@ static void add_escaped(struct strbuf *sb, const char *name)
 			strbuf_addch(sb, '\\');
 		strbuf_addch(sb, *name);
 	}
-	/* Trailing spaces are dropped by git unless escaped. */
-	while (sb->len && sb->buf[sb->len - 1] == ' ') {
+	/* git drops trailing spaces unless the last one is escaped. */
+	if (sb->len && sb->buf[sb->len - 1] == ' ') {
 		strbuf_setlen(sb, sb->len - 1);
 		strbuf_addstr(sb, "\\ ");
-		break;
 	}
 }
 
@@ -52,7 +51,7 @@ int gitignore_add(const char *path, const char *lock_path, struct error *err)
 	int lock = -1, rc;
 
 	if (!slash || !slash[1])
-		BUG("gitignore_add: '%s' is not an absolute file path", path);
+		return error_set(err, ERR_INVALID, "'%s' names no file for .gitignore", path);
 	if (strchr(slash + 1, '\n'))
 		return error_set(err, ERR_INVALID,
 				 "'%s': a name with a newline cannot be listed in .gitignore",
