@@ -23,20 +23,6 @@ int digest_parse(char out_hex[SHA256_HEX_SIZE], const char *s)
 	return 0;
 }
 
-__attribute__((format(printf, 4, 5))) static int at_node(struct error *err, const char *name,
-							 struct fy_node *node, const char *fmt, ...)
-{
-	char msg[200];
-	int line, col;
-	va_list ap;
-
-	yaml_node_mark(node, &line, &col);
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return error_set(err, ERR_INVALID, "%s:%d:%d: %s", name, line, col, msg);
-}
-
 /* The scalar text of node as a new string, or NULL if node is not a non-null scalar. */
 static char *scalar_dup(struct fy_node *node)
 {
@@ -59,16 +45,16 @@ static int parse_count(uint64_t *out, struct fy_node *node, struct fy_node *key,
 	int rc = 0;
 
 	if (!text || !*text || text[0] == '-' || text[0] == '+') {
-		rc = at_node(err, name, node ? node : key,
-			     "'%s' must be a non-negative integer, got %s", field,
-			     text ? text : (node ? yaml_node_kind_name(node) : "nothing"));
+		rc = yaml_error_at(err, name, node ? node : key,
+				   "'%s' must be a non-negative integer, got %s", field,
+				   text ? text : (node ? yaml_node_kind_name(node) : "nothing"));
 		goto out;
 	}
 	errno = 0;
 	v = strtoull(text, &end, 10);
 	if (errno || *end)
-		rc = at_node(err, name, node, "'%s' must be a non-negative integer, got '%s'",
-			     field, text);
+		rc = yaml_error_at(err, name, node, "'%s' must be a non-negative integer, got '%s'",
+				   field, text);
 	else
 		*out = v;
 out:
@@ -81,8 +67,10 @@ static int unknown_key(struct error *err, const char *name, struct fy_node *key,
 	const char *best = suggest_closest(k, pointer_keys, ARRAY_SIZE(pointer_keys));
 
 	if (best)
-		return at_node(err, name, key, "unknown key '%s'; did you mean '%s'?", k, best);
-	return at_node(err, name, key, "unknown key '%s' (expected digest, size, files, desc)", k);
+		return yaml_error_at(err, name, key, "unknown key '%s'; did you mean '%s'?", k,
+				     best);
+	return yaml_error_at(err, name, key,
+			     "unknown key '%s' (expected digest, size, files, desc)", k);
 }
 
 static int parse_pair(struct pointer *p, unsigned *seen, struct fy_node_pair *pair,
@@ -93,15 +81,15 @@ static int parse_pair(struct pointer *p, unsigned *seen, struct fy_node_pair *pa
 	int rc = 0;
 
 	if (!k) {
-		rc = at_node(err, name, key, "keys must be plain strings");
+		rc = yaml_error_at(err, name, key, "keys must be plain strings");
 	} else if (!strcmp(k, "digest")) {
 		v = scalar_dup(value);
 		if (!v || digest_parse(p->hex, v))
-			rc =
-			    at_node(err, name, value ? value : key,
-				    "'digest' must be sha256: followed by 64 lowercase hex digits, "
-				    "got '%s'",
-				    v ? v : "");
+			rc = yaml_error_at(
+			    err, name, value ? value : key,
+			    "'digest' must be sha256: followed by 64 lowercase hex digits, "
+			    "got '%s'",
+			    v ? v : "");
 		*seen |= 1;
 	} else if (!strcmp(k, "size")) {
 		rc = parse_count(&p->size, value, key, "size", name, err);
@@ -112,7 +100,8 @@ static int parse_pair(struct pointer *p, unsigned *seen, struct fy_node_pair *pa
 	} else if (!strcmp(k, "desc")) {
 		v = scalar_dup(value);
 		if (!v)
-			rc = at_node(err, name, value ? value : key, "'desc' must be a string");
+			rc = yaml_error_at(err, name, value ? value : key,
+					   "'desc' must be a string");
 		free(p->desc);
 		p->desc = v;
 		v = NULL;

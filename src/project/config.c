@@ -211,21 +211,6 @@ static int is_section(const char *path)
 	return 0;
 }
 
-/* Reports a problem at node's position: "NAME:LINE:COL: <fmt...>". */
-__attribute__((format(printf, 4, 5))) static int
-node_error(struct error *err, const char *name, struct fy_node *node, const char *fmt, ...)
-{
-	int line, col;
-	char msg[200];
-	va_list ap;
-
-	yaml_node_mark(node, &line, &col);
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return error_set(err, ERR_INVALID, "%s:%d:%d: %s", name, line, col, msg);
-}
-
 static int unknown_key(struct error *err, const char *name, struct fy_node *node, const char *path)
 {
 	const char *all[ARRAY_SIZE(key_specs) + 4];
@@ -255,9 +240,9 @@ static int set_scalar(struct config *cfg, const struct key_spec *spec, struct fy
 	long n;
 
 	if (!node || !fy_node_is_scalar(node) || fy_node_is_null(node))
-		return node_error(err, name, node ? node : at, "key '%s': expected %s, got %s",
-				  spec->path, spec->type == KEY_INT ? "an integer" : "a string",
-				  node ? yaml_node_kind_name(node) : "nothing");
+		return yaml_error_at(err, name, node ? node : at, "key '%s': expected %s, got %s",
+				     spec->path, spec->type == KEY_INT ? "an integer" : "a string",
+				     node ? yaml_node_kind_name(node) : "nothing");
 	text = fy_node_get_scalar(node, &len);
 	copy = xstrndup(text, len);
 	if (spec->type == KEY_STRING) {
@@ -265,8 +250,8 @@ static int set_scalar(struct config *cfg, const struct key_spec *spec, struct fy
 
 		if (!*copy) {
 			free(copy);
-			return node_error(err, name, node, "key '%s': expected a non-empty string",
-					  spec->path);
+			return yaml_error_at(err, name, node,
+					     "key '%s': expected a non-empty string", spec->path);
 		}
 		free(*slot);
 		*slot = copy;
@@ -275,8 +260,8 @@ static int set_scalar(struct config *cfg, const struct key_spec *spec, struct fy
 	errno = 0;
 	n = strtol(copy, &end, 10);
 	if (errno || end == copy || *end) {
-		int rc = node_error(err, name, node, "key '%s': expected an integer, got '%s'",
-				    spec->path, copy);
+		int rc = yaml_error_at(err, name, node, "key '%s': expected an integer, got '%s'",
+				       spec->path, copy);
 
 		free(copy);
 		return rc;
@@ -299,26 +284,26 @@ static int parse_remote(struct config *cfg, struct fy_node *knode, struct fy_nod
 	int rc = 0;
 
 	if (!knode || !fy_node_is_scalar(knode))
-		return node_error(err, name, knode ? knode : vnode,
-				  "remote names must be plain strings");
+		return yaml_error_at(err, name, knode ? knode : vnode,
+				     "remote names must be plain strings");
 	text = fy_node_get_scalar(knode, &len);
 	rname = xstrndup(text, len);
 	if (config_remote_name_check(rname, &name_err))
-		rc = node_error(err, name, knode, "%s", name_err.msg);
+		rc = yaml_error_at(err, name, knode, "%s", name_err.msg);
 	else if (!vnode || !fy_node_is_mapping(vnode))
-		rc = node_error(err, name, vnode ? vnode : knode,
-				"key 'remotes.%s': expected a mapping with 'url', got %s", rname,
-				vnode ? yaml_node_kind_name(vnode) : "nothing");
+		rc = yaml_error_at(err, name, vnode ? vnode : knode,
+				   "key 'remotes.%s': expected a mapping with 'url', got %s", rname,
+				   vnode ? yaml_node_kind_name(vnode) : "nothing");
 	while (!rc && (pair = fy_node_mapping_iterate(vnode, &iter))) {
 		struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
 		const char *kt = k && fy_node_is_scalar(k) ? fy_node_get_scalar(k, &len) : NULL;
 
 		if (!kt || len != 3 || memcmp(kt, "url", 3)) {
-			rc = node_error(err, name, k ? k : vnode,
-					"unknown key in 'remotes.%s' (expected 'url')", rname);
+			rc = yaml_error_at(err, name, k ? k : vnode,
+					   "unknown key in 'remotes.%s' (expected 'url')", rname);
 		} else if (!v || !fy_node_is_scalar(v) || fy_node_is_null(v)) {
-			rc = node_error(err, name, v ? v : k,
-					"key 'remotes.%s.url': expected a string", rname);
+			rc = yaml_error_at(err, name, v ? v : k,
+					   "key 'remotes.%s.url': expected a string", rname);
 		} else {
 			text = fy_node_get_scalar(v, &len);
 			free(url);
@@ -326,9 +311,9 @@ static int parse_remote(struct config *cfg, struct fy_node *knode, struct fy_nod
 		}
 	}
 	if (!rc && !url)
-		rc = node_error(err, name, vnode, "remote '%s' has no 'url'", rname);
+		rc = yaml_error_at(err, name, vnode, "remote '%s' has no 'url'", rname);
 	if (!rc && config_remote_find(cfg, rname))
-		rc = node_error(err, name, knode, "remote '%s' is defined twice", rname);
+		rc = yaml_error_at(err, name, knode, "remote '%s' is defined twice", rname);
 	if (!rc)
 		rc = config_remote_add(cfg, rname, url, err);
 	free(rname);
@@ -344,9 +329,9 @@ static int parse_remotes(struct config *cfg, struct fy_node *map, struct fy_node
 	int rc = 0;
 
 	if (!map || !fy_node_is_mapping(map))
-		return node_error(err, name, map ? map : at,
-				  "key 'remotes': expected a mapping, got %s",
-				  map ? yaml_node_kind_name(map) : "nothing");
+		return yaml_error_at(err, name, map ? map : at,
+				     "key 'remotes': expected a mapping, got %s",
+				     map ? yaml_node_kind_name(map) : "nothing");
 	remotes_release(cfg);
 	while (!rc && (pair = fy_node_mapping_iterate(map, &iter)))
 		rc = parse_remote(cfg, fy_node_pair_key(pair), fy_node_pair_value(pair), name, err);
@@ -368,8 +353,8 @@ static int walk_mapping(struct config *cfg, struct fy_node *map, const char *pre
 		size_t klen;
 
 		if (!knode || !fy_node_is_scalar(knode))
-			return node_error(err, name, knode ? knode : map,
-					  "keys must be plain strings");
+			return yaml_error_at(err, name, knode ? knode : map,
+					     "keys must be plain strings");
 		key = fy_node_get_scalar(knode, &klen);
 		if (*prefix)
 			strbuf_addf(&path, "%s.", prefix);
@@ -383,9 +368,9 @@ static int walk_mapping(struct config *cfg, struct fy_node *map, const char *pre
 			if (vnode && fy_node_is_mapping(vnode))
 				rc = walk_mapping(cfg, vnode, path.buf, name, err);
 			else
-				rc = node_error(err, name, vnode ? vnode : knode,
-						"key '%s': expected a mapping, got %s", path.buf,
-						vnode ? yaml_node_kind_name(vnode) : "null");
+				rc = yaml_error_at(err, name, vnode ? vnode : knode,
+						   "key '%s': expected a mapping, got %s", path.buf,
+						   vnode ? yaml_node_kind_name(vnode) : "null");
 		} else {
 			rc = unknown_key(err, name, knode, path.buf);
 		}
@@ -446,8 +431,8 @@ int config_parse(struct config *cfg, const char *name, const char *buf, size_t l
 		goto out;
 	}
 	if (!fy_node_is_mapping(root)) {
-		rc = node_error(err, name, root, "expected a mapping of keys, got %s",
-				yaml_node_kind_name(root));
+		rc = yaml_error_at(err, name, root, "expected a mapping of keys, got %s",
+				   yaml_node_kind_name(root));
 		goto out;
 	}
 	rc = walk_mapping(&tmp, root, "", name, err);

@@ -425,3 +425,16 @@ out:
 	strbuf_release(&sb);
 	return rc;
 }
+
+int yaml_error_at(struct error *err, const char *name, struct fy_node *node, const char *fmt, ...)
+{
+	char msg[ERROR_MSG_SIZE];
+	int line, col;
+	va_list ap;
+
+	yaml_node_mark(node, &line, &col);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return error_set(err, ERR_INVALID, "%s:%d:%d: %s", name, line, col, msg);
+}

@@ -40,6 +40,13 @@ void yaml_node_mark(struct fy_node *node, int *line, int *col);
 const char *yaml_node_kind_name(struct fy_node *node);
 
 /*
+ * Reports a semantic problem at node's position: sets err to ERR_INVALID with
+ * "NAME:LINE:COL: <message>" and returns ERR_INVALID.
+ */
+int yaml_error_at(struct error *err, const char *name, struct fy_node *node, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
  * Emits doc (block style, 2-space indent) and writes it to path via fs_write_atomic (mode
  * 0644). ERR_INTERNAL if libfyaml cannot emit it, ERR_IO if it cannot be written.
  */
