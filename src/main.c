@@ -51,20 +51,21 @@ static int parse_global(int argc, const char **argv, struct ctx *ctx, const char
 	return i;
 }
 
-static int open_project_and_store(const struct command *cmd, struct ctx *ctx)
+int cli_open(struct ctx *ctx, enum command_flags flags)
 {
 	char *uri = NULL;
 	char cwd[PATH_MAX];
 	int rc;
 
-	if (!(cmd->flags & (NEED_PROJECT | NEED_STORE)))
+	if (!(flags & (NEED_PROJECT | NEED_STORE)) || ctx->store ||
+	    (ctx->project && !(flags & NEED_STORE)))
 		return 0;
 	if (!getcwd(cwd, sizeof(cwd)))
 		return error_errno(&ctx->err, ERR_IO, errno, "cannot get the current directory");
-	rc = project_open(&ctx->project, cwd, &ctx->err);
+	rc = ctx->project ? 0 : project_open(&ctx->project, cwd, &ctx->err);
 	if (!rc)
 		log_debug("project root '%s'", ctx->project->root);
-	if (rc || !(cmd->flags & NEED_STORE))
+	if (rc || !(flags & NEED_STORE))
 		return rc;
 	rc = project_store_uri(&uri, ctx->project, &ctx->err);
 	if (!rc) {
@@ -76,7 +77,7 @@ static int open_project_and_store(const struct command *cmd, struct ctx *ctx)
 }
 
 /* Help must work outside a project, so a command asked for help opens nothing. */
-static int wants_help(int argc, const char **argv)
+int cli_wants_help(int argc, const char **argv)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
@@ -91,8 +92,8 @@ int command_run(int argc, const char **argv, struct ctx *ctx)
 
 	if (!cmd)
 		BUG("command_run: no command '%s'", argv[0]);
-	if (!wants_help(argc, argv)) {
-		rc = open_project_and_store(cmd, ctx);
+	if (!cli_wants_help(argc, argv)) {
+		rc = cli_open(ctx, cmd->flags);
 		if (rc)
 			return rc;
 	}

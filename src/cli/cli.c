@@ -52,8 +52,11 @@ int subcommand_dispatch(int argc, const char **argv, const struct subcommand *su
 		return CLI_DONE;
 	}
 	for (const struct subcommand *s = subs; s->name; s++) {
-		if (!strcmp(s->name, argv[1]))
-			return s->fn(argc - 1, argv + 1, ctx);
+		if (!strcmp(s->name, argv[1])) {
+			int rc = cli_wants_help(argc - 1, argv + 1) ? 0 : cli_open(ctx, s->flags);
+
+			return rc ? rc : s->fn(argc - 1, argv + 1, ctx);
+		}
 		if (n < ARRAY_SIZE(names))
 			names[n++] = s->name;
 	}

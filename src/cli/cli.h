@@ -38,6 +38,16 @@ struct command {
 extern const struct command commands[];
 const struct command *command_find(const char *name);
 
+/*
+ * Opens what flags ask for (the project, the store) unless ctx already has it; in main.c.
+ * Sub-command dispatch calls it, so a family can mix commands that need a project with ones
+ * that do not (`ferry data profile FILE`).
+ */
+int cli_open(struct ctx *ctx, enum command_flags flags);
+
+/* True if argv asks for help (-h/--help before "--"): such a run opens nothing. */
+int cli_wants_help(int argc, const char **argv);
+
 /* Runs argv[0] as a command of the table; used by main.c and `ferry help CMD`. */
 int command_run(int argc, const char **argv, struct ctx *ctx);
 
@@ -45,6 +55,7 @@ int command_run(int argc, const char **argv, struct ctx *ctx);
 struct subcommand {
 	const char *name;
 	int (*fn)(int argc, const char **argv, struct ctx *ctx);
+	enum command_flags flags; /* what to open before running it (not for --help) */
 	const char *summary;
 };
 

@@ -79,9 +79,9 @@ static int config_get_cmd(int argc, const char **argv, struct ctx *ctx)
 }
 
 static const struct subcommand config_subcommands[] = {
-	{ "list", config_list_cmd, "every key with the value in effect" },
-	{ "get", config_get_cmd, "one key's value" },
-	{ NULL, NULL, NULL },
+	{ "list", config_list_cmd, NEED_PROJECT, "every key with the value in effect" },
+	{ "get", config_get_cmd, NEED_PROJECT, "one key's value" },
+	{ NULL, NULL, 0, NULL },
 };
 
 int cmd_config(int argc, const char **argv, struct ctx *ctx)

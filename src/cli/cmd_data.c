@@ -1,6 +1,7 @@
 /* `ferry data ...`: version data with pointer files, the object cache and remotes. */
 #include "util/common.h"
 #include "cli/cli.h"
+#include "cli/cmd_profile.h"
 #include "cli/data_common.h"
 #include "cli/options.h"
 #include "cli/output.h"
@@ -295,17 +296,18 @@ out:
 }
 
 static const struct subcommand data_subcommands[] = {
-	{ "add", data_add, "version files or directories" },
-	{ "status", data_status, "compare the workspace with the pointer files" },
-	{ "checkout", data_checkout, "make the workspace match the pointer files" },
-	{ "diff", data_diff, "list changed files" },
-	{ "log", data_log, "versions of a path in git history" },
-	{ "push", data_push, "send objects to a remote" },
-	{ "pull", data_pull, "fetch objects from a remote and check them out" },
-	{ "fetch", data_fetch, "fetch objects from a remote into the cache" },
-	{ "gc", data_gc_cmd, "remove unreferenced cache objects" },
-	{ "verify", data_verify_cmd, "re-hash the cache and report damage" },
-	{ NULL, NULL, NULL },
+	{ "add", data_add, NEED_STORE, "version files or directories" },
+	{ "status", data_status, NEED_STORE, "compare the workspace with the pointer files" },
+	{ "checkout", data_checkout, NEED_STORE, "make the workspace match the pointer files" },
+	{ "diff", data_diff, NEED_STORE, "list changed files" },
+	{ "log", data_log, NEED_STORE, "versions of a path in git history" },
+	{ "push", data_push, NEED_STORE, "send objects to a remote" },
+	{ "pull", data_pull, NEED_STORE, "fetch objects from a remote and check them out" },
+	{ "fetch", data_fetch, NEED_STORE, "fetch objects from a remote into the cache" },
+	{ "profile", data_profile, 0, "column types and statistics of a CSV file" },
+	{ "gc", data_gc_cmd, NEED_STORE, "remove unreferenced cache objects" },
+	{ "verify", data_verify_cmd, NEED_STORE, "re-hash the cache and report damage" },
+	{ NULL, NULL, 0, NULL },
 };
 
 int cmd_data(int argc, const char **argv, struct ctx *ctx)

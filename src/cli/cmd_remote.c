@@ -121,11 +121,11 @@ static int remote_default(int argc, const char **argv, struct ctx *ctx)
 }
 
 static const struct subcommand remote_subcommands[] = {
-	{ "add", remote_add, "add a remote" },
-	{ "list", remote_list, "list remotes" },
-	{ "remove", remote_remove, "remove a remote" },
-	{ "default", remote_default, "choose the default remote" },
-	{ NULL, NULL, NULL },
+	{ "add", remote_add, NEED_PROJECT, "add a remote" },
+	{ "list", remote_list, NEED_PROJECT, "list remotes" },
+	{ "remove", remote_remove, NEED_PROJECT, "remove a remote" },
+	{ "default", remote_default, NEED_PROJECT, "choose the default remote" },
+	{ NULL, NULL, 0, NULL },
 };
 
 int cmd_remote(int argc, const char **argv, struct ctx *ctx)

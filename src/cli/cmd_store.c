@@ -81,9 +81,10 @@ static int store_check_cmd(int argc, const char **argv, struct ctx *ctx)
 }
 
 static const struct subcommand store_subcommands[] = {
-	{ "info", store_info_cmd, "backend, location, schema version and record counts" },
-	{ "check", store_check_cmd, "verify integrity and foreign keys" },
-	{ NULL, NULL, NULL },
+	{ "info", store_info_cmd, NEED_STORE,
+	  "backend, location, schema version and record counts" },
+	{ "check", store_check_cmd, NEED_STORE, "verify integrity and foreign keys" },
+	{ NULL, NULL, 0, NULL },
 };
 
 int cmd_store(int argc, const char **argv, struct ctx *ctx)

@@ -4,10 +4,10 @@
 
 const struct command commands[] = {
 	{ "init", cmd_init, 0, "make the current directory a ferry project" },
-	{ "data", cmd_data, NEED_STORE, "version data: add, status, checkout, push, pull, ..." },
-	{ "remote", cmd_remote, NEED_PROJECT, "manage data remotes" },
-	{ "config", cmd_config, NEED_PROJECT, "show or check the project configuration" },
-	{ "store", cmd_store, NEED_STORE, "inspect and check the metadata store" },
+	{ "data", cmd_data, 0, "version data: add, status, checkout, push, pull, ..." },
+	{ "remote", cmd_remote, 0, "manage data remotes" },
+	{ "config", cmd_config, 0, "show or check the project configuration" },
+	{ "store", cmd_store, 0, "inspect and check the metadata store" },
 	{ "version", cmd_version, 0, "show ferry's version and the libraries it uses" },
 	{ "help", cmd_help, 0, "show help for ferry or one of its commands" },
 	{ NULL, NULL, 0, NULL },
