@@ -1,21 +1,26 @@
 /*
- * The object cache: content-addressed files under objects/sha256/<2>/<62>, entered through tmp/
- * and a rename, shared with workspace files by reflink, hardlink or copy.
+ * The object cache: content-addressed files under objects/sha256/<2>/<62>, shared with workspace
+ * files by reflink, hardlink or copy. An object is written into a temporary file, made read-only
+ * and then given its name in one step: linkat(2) of an unnamed O_TMPFILE file (made in the
+ * object's own directory when the digest is known in advance, so the link stays in one
+ * directory), or link(2) of a named file in tmp/ where O_TMPFILE or /proc is missing. A link,
+ * unlike a rename, never replaces an object that is there with the right size.
  *
  * Durability. Objects are not fsynced one by one: 20,000 fsyncs would cost seconds, and the
  * cache does not need them. A name is a promise about bytes that anyone can check, and nothing
  * refers to an object until the caller writes a pointer file or a store record; callers call
  * cas_sync() (one syncfs() of the cache's file system) before that, which makes every object
  * written so far durable at once. A crash before cas_sync() can leave an object under its name
- * that is empty or short (ext4, XFS and btrfs commit a rename before delayed-allocated data), but
- * such an object is referenced by nothing yet: cas_has() and cas_add_file() treat an object of
- * the wrong size, or an empty one whose digest is not the empty digest's, as absent and write it
- * again, and cas_verify() finds anything subtler. Temporary files of interrupted writers are
- * left in tmp/ for cas_clean_tmp().
+ * that is empty or short (ext4, XFS and btrfs may commit the name before delayed-allocated
+ * data), but such an object is referenced by nothing yet: cas_has() treats an empty object whose
+ * digest is not the empty content's as absent, cas_add_file() and the writers replace an object
+ * of the wrong size, and cas_verify() finds anything subtler. Unnamed temporaries vanish in a
+ * crash; named ones are left in tmp/ for cas_clean_tmp().
  *
- * Concurrency. struct cas is read-only after cas_open, all state of an operation is on its own
- * stack, and objects appear by rename(2), which is atomic; two threads adding the same content
- * both rename a complete, identical object into place and both succeed.
+ * Concurrency. struct cas is read-only after cas_open (but for the process-wide O_TMPFILE
+ * probe), all state of an operation is on its own stack, and an object appears complete in one
+ * atomic step. Two threads adding the same content both succeed: the second link finds the
+ * object (EEXIST, same size: identical by its name) and leaves it as it is.
  */
 #include "util/common.h"
 #include "data/cas.h"
@@ -38,7 +43,8 @@
 #define OBJECT_MODE 0444
 #define DEFAULT_LINK_ORDER "reflink,copy"
 #define EMPTY_HEX "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-#define TRY_NEXT 1 /* a link kind is not possible here: try the next one */
+#define TRY_NEXT 1    /* a link kind is not possible here: try the next one */
+#define FOUND_EQUAL 2 /* the object was there already: nothing to store */
 
 static const char *const link_names[] = { "reflink", "hardlink", "copy" };
 
@@ -70,7 +76,8 @@ int cas_parse_link_order(enum link_kind out[LINK_MAX_ORDER], int *nout, const ch
 					 (int)len, p, spec);
 		for (int i = 0; i < n; i++)
 			if (kinds[i] == (enum link_kind)k)
-				return error_set(err, ERR_INVALID, "link kind '%s' is listed twice in '%s'",
+				return error_set(err, ERR_INVALID,
+						 "link kind '%s' is listed twice in '%s'",
 						 link_names[k], spec);
 		kinds[n++] = (enum link_kind)k;
 		if (!p[len])
@@ -94,8 +101,8 @@ static int is_object_hex(const char *hex)
 
 static int bad_hex(struct error *err, const char *hex)
 {
-	return error_set(err, ERR_INVALID, "'%.70s' is not an object name (64 lowercase hex digits)",
-			 hex);
+	return error_set(err, ERR_INVALID,
+			 "'%.70s' is not an object name (64 lowercase hex digits)", hex);
 }
 
 int cas_open(struct cas **out, const char *dir, const char *link_order, struct error *err)
@@ -103,9 +110,8 @@ int cas_open(struct cas **out, const char *dir, const char *link_order, struct e
 	struct cas *cas = xcalloc(1, sizeof(*cas));
 	int rc;
 
-	rc = cas_parse_link_order(cas->order, &cas->norder, link_order ? link_order
-									: DEFAULT_LINK_ORDER,
-				  err);
+	rc = cas_parse_link_order(cas->order, &cas->norder,
+				  link_order ? link_order : DEFAULT_LINK_ORDER, err);
 	if (rc)
 		goto out;
 	cas->dir = xstrdup(dir);
@@ -282,49 +288,168 @@ static int link_unsupported(int e)
 	       e == ENOSYS || e == EPERM || e == EMLINK || e == EACCES || e == ETXTBSY;
 }
 
-/* Creates a temporary file in the cache's tmp/ (mode 0600); its name goes to tmp. */
-static int make_tmp(struct cas *cas, struct strbuf *tmp, struct error *err)
-{
-	int fd;
+/* Whether /proc/self/fd lets linkat(2) give a name to an unnamed (O_TMPFILE) file. */
+static int proc_fd_ok;
+static int force_named_tmp;
+static pthread_once_t proc_fd_once = PTHREAD_ONCE_INIT;
 
-	strbuf_reset(tmp);
-	strbuf_addf(tmp, "%s/obj-XXXXXX", cas->tmp);
-	fd = mkostemp(tmp->buf, O_CLOEXEC);
-	if (fd < 0) {
+static void check_proc_fd(void)
+{
+	proc_fd_ok = !force_named_tmp && access("/proc/self/fd", X_OK) == 0;
+}
+
+void cas_force_named_tmp(int force)
+{
+	pthread_once(&proc_fd_once, check_proc_fd);
+	force_named_tmp = force;
+	check_proc_fd();
+}
+
+/* mkdir of an object's subdirectory, objects/sha256/<2>; many threads may race to it. */
+static int make_subdir(const struct cas *cas, const char *hex, struct error *err)
+{
+	struct strbuf dir = STRBUF_INIT;
+	int rc = 0;
+
+	strbuf_addf(&dir, "%s/%.2s", cas->objects, hex);
+	if (mkdir(dir.buf, 0777) && errno != EEXIST)
+		rc = error_errno(err, ERR_IO, errno, "cannot create directory '%s'", dir.buf);
+	strbuf_release(&dir);
+	return rc;
+}
+
+/*
+ * A temporary object being written. Where the file system allows, it has no name at all
+ * (O_TMPFILE) and linkat(2) names it once complete: a crash or an error leaves nothing behind,
+ * and when its digest is known in advance it is made in the object's own directory. Elsewhere
+ * it is a named file in tmp/ that is renamed into place.
+ */
+struct tmpobj {
+	int fd;
+	struct strbuf name; /* empty while unnamed */
+};
+#define TMPOBJ_INIT                                                                                \
+	{                                                                                          \
+		-1, STRBUF_INIT                                                                    \
+	}
+
+static int tmpobj_named(const struct cas *cas, struct tmpobj *t, struct error *err)
+{
+	strbuf_reset(&t->name);
+	strbuf_addf(&t->name, "%s/obj-XXXXXX", cas->tmp);
+	t->fd = mkostemp(t->name.buf, O_CLOEXEC);
+	if (t->fd < 0) {
 		int e = errno;
 
-		strbuf_reset(tmp);
+		strbuf_reset(&t->name);
 		return error_errno(err, ERR_IO, e, "cannot create a temporary file in '%s'",
 				   cas->tmp);
 	}
-	return fd;
+	return 0;
 }
 
-/* Renames a complete temporary object into place, creating its subdirectory on first use. */
-static int publish(struct cas *cas, const char *tmp, const char *hex, struct error *err)
+/* hex (may be NULL) is the digest the content is expected to have. */
+static int tmpobj_create(const struct cas *cas, const char *hex, struct tmpobj *t,
+			 struct error *err)
 {
-	struct strbuf path = STRBUF_INIT;
+	struct strbuf dir = STRBUF_INIT;
 	int rc = 0;
 
-	object_path(&path, cas, hex);
-	if (rename(tmp, path.buf) == 0)
+	pthread_once(&proc_fd_once, check_proc_fd);
+	if (!proc_fd_ok)
+		return tmpobj_named(cas, t, err);
+	if (hex)
+		strbuf_addf(&dir, "%s/%.2s", cas->objects, hex);
+	else
+		strbuf_addstr(&dir, cas->tmp);
+	t->fd = open(dir.buf, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (t->fd < 0 && errno == ENOENT && hex && !(rc = make_subdir(cas, hex, err)))
+		t->fd = open(dir.buf, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (rc || t->fd >= 0)
 		goto out;
-	if (errno == ENOENT) {
-		size_t slash = path.len - (SHA256_HEX_SIZE - 3) - 1;
-
-		path.buf[slash] = '\0';
-		if (mkdir(path.buf, 0777) && errno != EEXIST) {
-			rc = error_errno(err, ERR_IO, errno, "cannot create directory '%s'",
-					 path.buf);
-			goto out;
-		}
-		path.buf[slash] = '/';
-		if (rename(tmp, path.buf) == 0)
-			goto out;
-	}
-	rc = error_errno(err, ERR_IO, errno, "cannot rename '%s' to '%s'", tmp, path.buf);
+	/* EISDIR and EINVAL: kernels and file systems without O_TMPFILE */
+	if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)
+		rc = tmpobj_named(cas, t, err);
+	else
+		rc = error_errno(err, ERR_IO, errno, "cannot create a temporary file in '%s'",
+				 dir.buf);
 out:
+	strbuf_release(&dir);
+	return rc;
+}
+
+static void tmpobj_discard(struct tmpobj *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	if (t->name.len)
+		unlink(t->name.buf);
+	strbuf_release(&t->name);
+}
+
+/*
+ * Gives the file src (a path, or "/proc/self/fd/N" with AT_SYMLINK_FOLLOW in flags) the name of
+ * object hex (of size bytes), creating its subdirectory on first use: 0 when linked, FOUND_EQUAL
+ * when an object of the right size was there already (kept: its name says it is identical), -1
+ * with errno on failure. An object of the wrong size, torn by a crash before cas_sync, is
+ * replaced. A link, unlike a rename, never replaces a good object, so a hardlinked workspace
+ * file stays the object it became.
+ */
+static int link_as_object(const struct cas *cas, const char *src, int flags, const char *hex,
+			  uint64_t size)
+{
+	struct strbuf path = STRBUF_INIT;
+	int rc = -1, e = EEXIST;
+
+	object_path(&path, cas, hex);
+	for (int tries = 0; tries < 4 && rc < 0; tries++) {
+		rc = linkat(AT_FDCWD, src, AT_FDCWD, path.buf, flags);
+		e = errno;
+		if (rc == 0 || (e != ENOENT && e != EEXIST))
+			break;
+		if (e == ENOENT && make_subdir(cas, hex, NULL))
+			break;
+		if (e == EEXIST && object_present(cas, hex, size))
+			rc = FOUND_EQUAL;
+		else if (e == EEXIST)
+			unlink(path.buf);
+	}
 	strbuf_release(&path);
+	errno = e;
+	return rc;
+}
+
+/* link_as_object for an open file. */
+static int link_fd_as_object(const struct cas *cas, int fd, const char *hex, uint64_t size)
+{
+	char proc[64];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return link_as_object(cas, proc, AT_SYMLINK_FOLLOW, hex, size);
+}
+
+/* Makes a complete, read-only temporary object visible as object hex; t is discarded. */
+static int tmpobj_publish(const struct cas *cas, struct tmpobj *t, const char *hex, uint64_t size,
+			  struct error *err)
+{
+	int rc = 0;
+
+	/* a named file is closed first: close reports delayed write errors (NFS, quotas) */
+	if (t->name.len && t->fd >= 0) {
+		rc = close(t->fd);
+		t->fd = -1;
+		if (rc) {
+			rc = error_errno(err, ERR_IO, errno, "cannot write '%s'", t->name.buf);
+			tmpobj_discard(t);
+			return rc;
+		}
+	}
+	if ((t->name.len ? link_as_object(cas, t->name.buf, 0, hex, size)
+			 : link_fd_as_object(cas, t->fd, hex, size)) < 0)
+		rc = error_errno(err, ERR_IO, errno, "cannot store object sha256:%s in '%s'", hex,
+				 cas->objects);
+	tmpobj_discard(t);
 	return rc;
 }
 
@@ -333,30 +458,20 @@ struct add_job {
 	struct cas *cas;
 	const char *path;
 	int fd;
-	struct stat st;	  /* when opened */
+	struct stat st; /* when opened */
 	struct abuf buf;
-	int whole;	  /* the whole file is in buf.p[0..st.st_size) and hashed */
-	int hashed;	  /* hex is the digest of the file as read */
-	int exists;	  /* the object is already in the cache: nothing to publish */
-	int mode_changed; /* a hardlink made the workspace file read-only */
+	int whole;     /* the whole file is in buf.p[0..st.st_size) and hashed */
+	int hashed;    /* hex is the digest of the file as read */
+	int exists;    /* the object is already in the cache: nothing to publish */
+	int published; /* a hardlink made the workspace file the object */
+	int chmodded;  /* the workspace file was made read-only for a hardlink */
 	char hex[SHA256_HEX_SIZE];
-	struct strbuf tmp; /* the temporary object, once there is one */
-	int tmpfd;
+	struct tmpobj t; /* the temporary object, once there is one */
 };
 
 static int add_io_error(struct add_job *job, int e, const char *what, struct error *err)
 {
 	return error_errno(err, ERR_IO, e, "cannot %s '%s' into the cache", what, job->path);
-}
-
-static void drop_tmp(struct add_job *job)
-{
-	if (job->tmpfd >= 0)
-		close(job->tmpfd);
-	job->tmpfd = -1;
-	if (job->tmp.len)
-		unlink(job->tmp.buf);
-	strbuf_reset(&job->tmp);
 }
 
 /* Reads a small file whole into buf and hashes it; job->whole stays 0 if it does not fit. */
@@ -376,6 +491,8 @@ static int read_small(struct add_job *job, struct error *err)
 		got += (size_t)n;
 		if (got == job->buf.size)
 			return 0; /* it grew: handled as a large file, and then as a change */
+		if (got == (size_t)job->st.st_size)
+			break; /* a regular file read short is at its end; a later growth shows in fstat */
 	}
 	if (got != (size_t)job->st.st_size)
 		return error_set(err, ERR_CONFLICT, "'%s' changed while it was being added",
@@ -400,64 +517,137 @@ static int hash_workspace_file(struct add_job *job, struct error *err)
 	return 0;
 }
 
+/* The workspace file must not have changed while it was read, or the digest may not be its. */
+static int check_unchanged(struct add_job *job, struct error *err)
+{
+	struct stat now;
+
+	if (fstat(job->fd, &now))
+		return error_errno(err, ERR_IO, errno, "cannot stat '%s'", job->path);
+	if (now.st_size != job->st.st_size || now.st_mtim.tv_sec != job->st.st_mtim.tv_sec ||
+	    now.st_mtim.tv_nsec != job->st.st_mtim.tv_nsec)
+		return error_set(err, ERR_CONFLICT, "'%s' changed while it was being added",
+				 job->path);
+	return 0;
+}
+
 static int try_reflink(struct add_job *job, struct error *err)
 {
+	char expected[SHA256_HEX_SIZE];
 	uint64_t n;
+	int rc;
 
-	if (job->tmpfd < 0) {
-		job->tmpfd = make_tmp(job->cas, &job->tmp, err);
-		if (job->tmpfd < 0)
-			return job->tmpfd;
-	}
-	if (ioctl(job->tmpfd, FICLONE, job->fd)) {
+	if (job->t.fd < 0 &&
+	    (rc = tmpobj_create(job->cas, job->whole ? job->hex : NULL, &job->t, err)))
+		return rc;
+	if (ioctl(job->t.fd, FICLONE, job->fd)) {
 		if (link_unsupported(errno))
 			return TRY_NEXT; /* the empty temporary file serves a copy */
 		return add_io_error(job, errno, "clone", err);
 	}
 	/* the clone is a snapshot nobody else writes: its digest is exactly right */
-	if (hash_fd(job->tmpfd, &job->buf, job->hex, &n))
-		return error_errno(err, ERR_IO, errno, "cannot read '%s'", job->tmp.buf);
+	memcpy(expected, job->hex, SHA256_HEX_SIZE);
+	if (hash_fd(job->t.fd, &job->buf, job->hex, &n))
+		return error_errno(err, ERR_IO, errno, "cannot read the clone of '%s'", job->path);
+	if ((job->hashed && strcmp(expected, job->hex)) || n != (uint64_t)job->st.st_size)
+		return error_set(err, ERR_CONFLICT, "'%s' changed while it was being added",
+				 job->path);
 	job->hashed = 1;
-	if (fchmod(job->tmpfd, OBJECT_MODE))
+	if (fchmod(job->t.fd, OBJECT_MODE))
 		return add_io_error(job, errno, "clone", err);
 	return 0;
 }
 
-static int try_hardlink(struct add_job *job, struct error *err)
+/* Whether the object hex is the workspace file's own inode (another adder linked it). */
+static int object_is_workspace_file(struct add_job *job)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+	int same;
+
+	object_path(&path, job->cas, job->hex);
+	same =
+	    stat(path.buf, &st) == 0 && st.st_ino == job->st.st_ino && st.st_dev == job->st.st_dev;
+	strbuf_release(&path);
+	return same;
+}
+
+/* Gives the workspace file its mode back after a hardlink that did not happen. */
+static void restore_mode(struct add_job *job)
+{
+	if (job->chmodded && !object_is_workspace_file(job))
+		fchmod(job->fd, job->st.st_mode & 07777);
+	job->chmodded = 0;
+}
+
+/*
+ * The fallback without /proc: link the workspace file by path into tmp/ and check the name
+ * still leads to the inode that was hashed. Returns what link_as_object does next, or TRY_NEXT.
+ */
+static int hardlink_by_path(struct add_job *job, struct error *err)
 {
 	struct strbuf prefix = STRBUF_INIT;
 	struct stat st;
 	int rc;
 
+	strbuf_addf(&prefix, "%s/link-", job->cas->tmp);
+	rc = link_tmp(job->path, prefix.buf, &job->t.name);
+	strbuf_release(&prefix);
+	if (rc)
+		return link_unsupported(errno) ? TRY_NEXT : add_io_error(job, errno, "link", err);
+	if (lstat(job->t.name.buf, &st) || st.st_ino != job->st.st_ino ||
+	    st.st_dev != job->st.st_dev)
+		return error_set(err, ERR_CONFLICT, "'%s' was replaced while it was being added",
+				 job->path);
+	rc = link_as_object(job->cas, job->t.name.buf, 0, job->hex, (uint64_t)job->st.st_size);
+	tmpobj_discard(&job->t);
+	return rc < 0 ? add_io_error(job, errno, "link", err) : rc;
+}
+
+/*
+ * Makes the workspace file itself the object: read-only first, then checked unchanged since it
+ * was hashed, then linked in by its open descriptor, so exactly the inode that was hashed.
+ */
+static int try_hardlink(struct add_job *job, struct error *err)
+{
+	int rc;
+
 	rc = hash_workspace_file(job, err);
 	if (rc)
-		goto out;
+		return rc;
 	if (object_present(job->cas, job->hex, (uint64_t)job->st.st_size)) {
 		job->exists = 1;
-		goto out;
+		return 0;
 	}
-	drop_tmp(job); /* an empty one from a reflink attempt */
-	strbuf_addf(&prefix, "%s/link-", job->cas->tmp);
-	if (link_tmp(job->path, prefix.buf, &job->tmp)) {
-		rc = link_unsupported(errno) ? TRY_NEXT : add_io_error(job, errno, "link", err);
-		goto out;
+	tmpobj_discard(&job->t); /* an empty one from a reflink attempt */
+	if ((job->st.st_mode & 07777) != OBJECT_MODE) {
+		if (fchmod(job->fd, OBJECT_MODE))
+			return errno == EPERM ? TRY_NEXT : add_io_error(job, errno, "link", err);
+		job->chmodded = 1;
 	}
-	/* the name we linked must still be the file we hashed */
-	if (lstat(job->tmp.buf, &st) || st.st_ino != job->st.st_ino ||
-	    st.st_dev != job->st.st_dev) {
-		rc = error_set(err, ERR_CONFLICT, "'%s' was replaced while it was being added",
-			       job->path);
-		goto out;
+	rc = check_unchanged(job, err);
+	if (rc)
+		return rc;
+	pthread_once(&proc_fd_once, check_proc_fd);
+	if (proc_fd_ok) {
+		rc = link_fd_as_object(job->cas, job->fd, job->hex, (uint64_t)job->st.st_size);
+		if (rc < 0)
+			rc = link_unsupported(errno) ? TRY_NEXT
+						     : add_io_error(job, errno, "link", err);
+	} else {
+		rc = hardlink_by_path(job, err);
 	}
-	if (fchmod(job->fd, OBJECT_MODE)) {
-		rc = errno == EPERM ? TRY_NEXT : add_io_error(job, errno, "link", err);
-		drop_tmp(job);
-		goto out;
+	if (rc == 0) {
+		job->published = 1;
+		return 0;
 	}
-	job->mode_changed = (job->st.st_mode & 07777) != OBJECT_MODE;
-out:
-	strbuf_release(&prefix);
-	return rc;
+	/* FOUND_EQUAL: another adder stored the content first; this file stays as it was */
+	if (rc == FOUND_EQUAL || rc == TRY_NEXT)
+		restore_mode(job);
+	if (rc != FOUND_EQUAL)
+		return rc;
+	job->exists = 1;
+	return 0;
 }
 
 /* Copies [0, size) of in to out, reporting progress to a hashing thread. */
@@ -487,8 +677,9 @@ static ssize_t copy_chunk(int in, int out, uint64_t off, size_t len, int *use_cf
 		loff_t in_off = (loff_t)off, out_off = (loff_t)off;
 
 		n = copy_file_range(in, &in_off, out, &out_off, len, 0);
-		if (n >= 0 || off || !(errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
-				       errno == EOPNOTSUPP || errno == EBADF))
+		if (n >= 0 || off ||
+		    !(errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP ||
+		      errno == EBADF))
 			return n;
 		*use_cfr = 0;
 	}
@@ -515,8 +706,8 @@ static void *copier_run(void *arg)
 	int use_cfr = 1, errnum = 0, short_read = 0;
 
 	while (pos < c->size) {
-		size_t want = c->size - pos < CAS_COPY_CHUNK ? (size_t)(c->size - pos)
-							      : CAS_COPY_CHUNK;
+		size_t want =
+		    c->size - pos < CAS_COPY_CHUNK ? (size_t)(c->size - pos) : CAS_COPY_CHUNK;
 		ssize_t n = copy_chunk(c->in, c->out, pos, want, &use_cfr, &bounce);
 		int stop;
 
@@ -562,7 +753,8 @@ static int hash_behind(struct copier *c, struct abuf *buf, struct sha256_ctx *ct
 		done = c->done;
 		pthread_mutex_unlock(&c->lock);
 		while (hashed < upto) {
-			size_t want = upto - hashed < buf->size ? (size_t)(upto - hashed) : buf->size;
+			size_t want =
+			    upto - hashed < buf->size ? (size_t)(upto - hashed) : buf->size;
 			ssize_t n = pread(c->out, buf->p, want, (off_t)hashed);
 
 			if (n < 0 && errno == EINTR)
@@ -587,7 +779,7 @@ static int hash_behind(struct copier *c, struct abuf *buf, struct sha256_ctx *ct
  */
 static int copy_and_hash(struct add_job *job, struct error *err)
 {
-	struct copier c = { .in = job->fd, .out = job->tmpfd, .size = (uint64_t)job->st.st_size };
+	struct copier c = { .in = job->fd, .out = job->t.fd, .size = (uint64_t)job->st.st_size };
 	struct sha256_ctx ctx = SHA256_CTX_INIT;
 	unsigned char digest[SHA256_DIGEST_SIZE];
 	pthread_t thread;
@@ -614,7 +806,8 @@ static int copy_and_hash(struct add_job *job, struct error *err)
 		rc = error_set(err, ERR_CONFLICT, "'%s' changed while it was being added",
 			       job->path);
 	else if (hash_rc)
-		rc = error_errno(err, ERR_IO, hash_errno, "cannot read '%s'", job->tmp.buf);
+		rc =
+		    error_errno(err, ERR_IO, hash_errno, "cannot read the copy of '%s'", job->path);
 	if (rc)
 		goto out;
 	sha256_final(&ctx, digest);
@@ -631,25 +824,18 @@ static int try_copy(struct add_job *job, struct error *err)
 {
 	int rc = 0;
 
-	if (job->tmpfd < 0) {
-		job->tmpfd = make_tmp(job->cas, &job->tmp, err);
-		if (job->tmpfd < 0)
-			return job->tmpfd;
-	}
+	if (job->t.fd < 0 &&
+	    (rc = tmpobj_create(job->cas, job->whole ? job->hex : NULL, &job->t, err)))
+		return rc;
 	if (job->whole) {
-		if (write_all(job->tmpfd, job->buf.p, (size_t)job->st.st_size))
+		if (write_all(job->t.fd, job->buf.p, (size_t)job->st.st_size))
 			return add_io_error(job, errno, "copy", err);
 	} else {
 		rc = copy_and_hash(job, err);
 		if (rc)
 			return rc;
 	}
-	if (fchmod(job->tmpfd, OBJECT_MODE))
-		return add_io_error(job, errno, "copy", err);
-	/* close reports delayed write errors (NFS, quotas) */
-	rc = close(job->tmpfd);
-	job->tmpfd = -1;
-	if (rc)
+	if (fchmod(job->t.fd, OBJECT_MODE))
 		return add_io_error(job, errno, "copy", err);
 	return 0;
 }
@@ -667,7 +853,6 @@ static int store_content(struct add_job *job, enum link_kind *used, struct error
 			rc = try_hardlink(job, err);
 		else
 			rc = try_copy(job, err);
-		log_trace("add '%s': %s gave %d", job->path, link_kind_name(*used), rc);
 	}
 	if (rc == TRY_NEXT)
 		rc = error_set(err, ERR_UNSUPPORTED,
@@ -676,74 +861,55 @@ static int store_content(struct add_job *job, enum link_kind *used, struct error
 	return rc;
 }
 
-/* The workspace file must not have changed while it was read, or the digest may not be its. */
-static int check_unchanged(struct add_job *job, struct error *err)
+static int open_workspace_file(struct add_job *job, struct error *err)
 {
-	struct stat now;
-
-	if (fstat(job->fd, &now))
+	job->fd = open(job->path, O_RDONLY | O_CLOEXEC);
+	if (job->fd < 0)
+		return error_errno(err, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, errno,
+				   "cannot open '%s'", job->path);
+	if (fstat(job->fd, &job->st))
 		return error_errno(err, ERR_IO, errno, "cannot stat '%s'", job->path);
-	if (now.st_size != job->st.st_size || now.st_mtim.tv_sec != job->st.st_mtim.tv_sec ||
-	    now.st_mtim.tv_nsec != job->st.st_mtim.tv_nsec)
-		return error_set(err, ERR_CONFLICT, "'%s' changed while it was being added",
+	if (!S_ISREG(job->st.st_mode))
+		return error_set(err, ERR_INVALID, "cannot add '%s': not a regular file",
 				 job->path);
+	if (job->st.st_size < CAS_BUF_SIZE) {
+		/* room for one byte more than expected, to see a file that grew */
+		abuf_alloc(&job->buf, ((size_t)job->st.st_size + 4096) & ~(size_t)4095);
+		return read_small(job, err);
+	}
+	abuf_alloc(&job->buf, CAS_BUF_SIZE);
+	posix_fadvise(job->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	return 0;
 }
 
 int cas_add_file(struct cas *cas, const char *path, char out_hex[SHA256_HEX_SIZE],
 		 uint64_t *out_size, struct error *err)
 {
-	struct add_job job = { .cas = cas, .path = path, .fd = -1, .tmp = STRBUF_INIT, .tmpfd = -1 };
+	struct add_job job = { .cas = cas, .path = path, .fd = -1, .t = TMPOBJ_INIT };
 	enum link_kind used = LINK_COPY;
-	int rc = 0;
+	int rc;
 
-	job.fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (job.fd < 0) {
-		rc = error_errno(err, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, errno,
-				 "cannot open '%s'", path);
+	rc = open_workspace_file(&job, err);
+	if (rc)
 		goto out;
-	}
-	if (fstat(job.fd, &job.st)) {
-		rc = error_errno(err, ERR_IO, errno, "cannot stat '%s'", path);
-		goto out;
-	}
-	if (!S_ISREG(job.st.st_mode)) {
-		rc = error_set(err, ERR_INVALID, "cannot add '%s': not a regular file", path);
-		goto out;
-	}
-	if (job.st.st_size < CAS_BUF_SIZE) {
-		/* room for one byte more than expected, to see a file that grew */
-		abuf_alloc(&job.buf, ((size_t)job.st.st_size + 4096) & ~(size_t)4095);
-		rc = read_small(&job, err);
-		if (rc)
-			goto out;
-	} else {
-		abuf_alloc(&job.buf, CAS_BUF_SIZE);
-		posix_fadvise(job.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	}
 	if (job.whole && object_present(cas, job.hex, (uint64_t)job.st.st_size))
-		goto done;
+		goto out;
 	rc = store_content(&job, &used, err);
-	if (rc)
+	if (rc || job.exists || job.published)
 		goto out;
-	if (job.exists)
-		goto done;
 	rc = check_unchanged(&job, err);
-	if (rc)
-		goto out;
-	rc = publish(cas, job.tmp.buf, job.hex, err);
-	if (rc)
-		goto out;
-	strbuf_reset(&job.tmp);
-	log_trace("added '%s' as %s by %s", path, job.hex, link_kind_name(used));
-done:
-	memcpy(out_hex, job.hex, SHA256_HEX_SIZE);
-	*out_size = (uint64_t)job.st.st_size;
+	if (!rc)
+		rc = tmpobj_publish(cas, &job.t, job.hex, (uint64_t)job.st.st_size, err);
+	if (!rc)
+		log_trace("added '%s' as %s by %s", path, job.hex, link_kind_name(used));
 out:
-	if (rc && job.mode_changed)
-		fchmod(job.fd, job.st.st_mode & 07777);
-	drop_tmp(&job);
-	strbuf_release(&job.tmp);
+	if (!rc) {
+		memcpy(out_hex, job.hex, SHA256_HEX_SIZE);
+		*out_size = (uint64_t)job.st.st_size;
+	} else if (job.chmodded) {
+		restore_mode(&job);
+	}
+	tmpobj_discard(&job.t);
 	abuf_free(&job.buf);
 	if (job.fd >= 0)
 		close(job.fd);
@@ -753,40 +919,28 @@ out:
 int cas_add_buffer(struct cas *cas, const void *data, size_t len, char out_hex[SHA256_HEX_SIZE],
 		   struct error *err)
 {
-	struct strbuf tmp = STRBUF_INIT;
+	struct tmpobj t = TMPOBJ_INIT;
 	char hex[SHA256_HEX_SIZE];
-	int fd = -1, rc = 0;
+	int rc = 0;
 
 	sha256_buffer(data, len, hex);
 	if (object_present(cas, hex, len))
 		goto done;
-	fd = make_tmp(cas, &tmp, err);
-	if (fd < 0) {
-		rc = fd;
-		goto out;
-	}
-	if (write_all(fd, data, len) || fchmod(fd, OBJECT_MODE)) {
-		rc = error_errno(err, ERR_IO, errno, "cannot write '%s'", tmp.buf);
-		goto out;
-	}
-	rc = close(fd);
-	fd = -1;
-	if (rc) {
-		rc = error_errno(err, ERR_IO, errno, "cannot write '%s'", tmp.buf);
-		goto out;
-	}
-	rc = publish(cas, tmp.buf, hex, err);
+	rc = tmpobj_create(cas, hex, &t, err);
 	if (rc)
 		goto out;
-	strbuf_reset(&tmp);
+	if (write_all(t.fd, data, len) || fchmod(t.fd, OBJECT_MODE)) {
+		rc = error_errno(err, ERR_IO, errno, "cannot write object sha256:%s to the cache",
+				 hex);
+		goto out;
+	}
+	rc = tmpobj_publish(cas, &t, hex, len, err);
+	if (rc)
+		goto out;
 done:
 	memcpy(out_hex, hex, SHA256_HEX_SIZE);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp.len)
-		unlink(tmp.buf);
-	strbuf_release(&tmp);
+	tmpobj_discard(&t);
 	return rc;
 }
 
@@ -811,8 +965,8 @@ static int open_object(const struct cas *cas, const char *hex, struct error *err
 static int corrupted(struct error *err, const char *hex, const char *got)
 {
 	return error_set(err, ERR_INVALID,
-			 "cache object sha256:%s is corrupted: its content hashes to sha256:%s", hex,
-			 got);
+			 "cache object sha256:%s is corrupted: its content hashes to sha256:%s",
+			 hex, got);
 }
 
 int cas_read(struct cas *cas, const char *hex, struct strbuf *out, size_t max_size,
@@ -901,10 +1055,10 @@ static int checkout_by(enum link_kind kind, int objfd, const char *objpath, uint
 	if (kind == LINK_HARDLINK) {
 		if (link_tmp(objpath, prefix, tmp) == 0)
 			return 0;
-		return link_unsupported(errno) ? TRY_NEXT
-					       : error_errno(err, ERR_IO, errno,
-							     "cannot link '%s' into '%s'", objpath,
-							     prefix);
+		return link_unsupported(errno)
+			   ? TRY_NEXT
+			   : error_errno(err, ERR_IO, errno, "cannot link '%s' into '%s'", objpath,
+					 prefix);
 	}
 	strbuf_reset(tmp);
 	strbuf_addf(tmp, "%sXXXXXX", prefix);
@@ -992,6 +1146,9 @@ int cas_checkout(struct cas *cas, const char *hex, const char *dest, int executa
 		rc = error_errno(err, ERR_IO, errno, "cannot rename '%s' to '%s'", tmp.buf, dest);
 		goto out;
 	}
+	/* dest may already be a link to the object: then rename(2) leaves tmp in place */
+	if (kind == LINK_HARDLINK)
+		unlink(tmp.buf);
 	strbuf_reset(&tmp);
 	if (used)
 		*used = kind;
@@ -1093,8 +1250,8 @@ out:
 	return rc;
 }
 
-int cas_foreach(struct cas *cas, int (*fn)(const char *hex, uint64_t size, void *data),
-		void *data, struct error *err)
+int cas_foreach(struct cas *cas, int (*fn)(const char *hex, uint64_t size, void *data), void *data,
+		struct error *err)
 {
 	static const char digits[] = "0123456789abcdef";
 	int rc = 0;
@@ -1107,12 +1264,12 @@ int cas_foreach(struct cas *cas, int (*fn)(const char *hex, uint64_t size, void 
 	return rc;
 }
 
-/* A writer receiving one object: bytes go to a temporary file and through the hash. */
+/* A writer receiving one object: bytes go to a temporary object and through the hash. */
 struct cas_writer {
 	struct cas *cas;
 	char hex[SHA256_HEX_SIZE];
-	struct strbuf tmp;
-	int fd;
+	struct tmpobj t;
+	uint64_t size;
 	int failed;
 	struct sha256_ctx ctx;
 };
@@ -1121,18 +1278,16 @@ int cas_writer_open(struct cas_writer **out, struct cas *cas, const char *expect
 		    struct error *err)
 {
 	struct cas_writer *w;
+	int rc;
 
 	if (!is_object_hex(expected_hex))
 		return bad_hex(err, expected_hex);
 	w = xcalloc(1, sizeof(*w));
 	w->cas = cas;
 	memcpy(w->hex, expected_hex, SHA256_HEX_SIZE);
-	strbuf_init(&w->tmp, 0);
-	w->fd = make_tmp(cas, &w->tmp, err);
-	if (w->fd < 0) {
-		int rc = w->fd;
-
-		strbuf_release(&w->tmp);
+	w->t = (struct tmpobj)TMPOBJ_INIT;
+	rc = tmpobj_create(cas, expected_hex, &w->t, err);
+	if (rc) {
 		free(w);
 		return rc;
 	}
@@ -1144,14 +1299,15 @@ int cas_writer_open(struct cas_writer **out, struct cas *cas, const char *expect
 int cas_writer_write(struct cas_writer *w, const void *data, size_t len, struct error *err)
 {
 	if (w->failed)
-		return error_set(err, ERR_IO, "cannot write object sha256:%s: an earlier write failed",
-				 w->hex);
-	if (write_all(w->fd, data, len)) {
+		return error_set(err, ERR_IO,
+				 "cannot write object sha256:%s: an earlier write failed", w->hex);
+	if (write_all(w->t.fd, data, len)) {
 		w->failed = 1;
-		return error_errno(err, ERR_IO, errno, "cannot write object sha256:%s to '%s'",
-				   w->hex, w->tmp.buf);
+		return error_errno(err, ERR_IO, errno,
+				   "cannot write received object sha256:%s to the cache", w->hex);
 	}
 	sha256_update(&w->ctx, data, len);
+	w->size += len;
 	return 0;
 }
 
@@ -1169,24 +1325,17 @@ int cas_writer_commit(struct cas_writer *w, struct error *err)
 	sha256_final(&w->ctx, digest);
 	sha256_hex(digest, got);
 	if (strcmp(got, w->hex)) {
-		rc = error_set(err, ERR_INVALID,
-			       "received object sha256:%s does not match its digest (got sha256:%s)",
-			       w->hex, got);
+		rc =
+		    error_set(err, ERR_INVALID,
+			      "received object sha256:%s does not match its digest (got sha256:%s)",
+			      w->hex, got);
 		goto out;
 	}
-	if (fchmod(w->fd, OBJECT_MODE)) {
-		rc = error_errno(err, ERR_IO, errno, "cannot write '%s'", w->tmp.buf);
+	if (fchmod(w->t.fd, OBJECT_MODE)) {
+		rc = error_errno(err, ERR_IO, errno, "cannot write object sha256:%s", w->hex);
 		goto out;
 	}
-	rc = close(w->fd);
-	w->fd = -1;
-	if (rc) {
-		rc = error_errno(err, ERR_IO, errno, "cannot write '%s'", w->tmp.buf);
-		goto out;
-	}
-	rc = publish(w->cas, w->tmp.buf, w->hex, err);
-	if (!rc)
-		strbuf_reset(&w->tmp);
+	rc = tmpobj_publish(w->cas, &w->t, w->hex, w->size, err);
 out:
 	cas_writer_abort(w);
 	return rc;
@@ -1196,11 +1345,7 @@ void cas_writer_abort(struct cas_writer *w)
 {
 	if (!w)
 		return;
-	if (w->fd >= 0)
-		close(w->fd);
-	if (w->tmp.len)
-		unlink(w->tmp.buf);
-	strbuf_release(&w->tmp);
+	tmpobj_discard(&w->t);
 	sha256_release(&w->ctx);
 	free(w);
 }
@@ -1213,8 +1358,8 @@ int cas_sync(struct cas *cas, struct error *err)
 	if (fd < 0)
 		return error_errno(err, ERR_IO, errno, "cannot open '%s'", cas->dir);
 	if (syncfs(fd))
-		rc = error_errno(err, ERR_IO, errno, "cannot sync the cache '%s' to disk",
-				 cas->dir);
+		rc =
+		    error_errno(err, ERR_IO, errno, "cannot sync the cache '%s' to disk", cas->dir);
 	close(fd);
 	return rc;
 }

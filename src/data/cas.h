@@ -1,9 +1,11 @@
 /*
  * The content-addressed object cache: .ferry/cache/objects/sha256/<2 hex>/<62 hex>, each object
  * the exact bytes whose plain SHA-256 is its name (checkable with sha256sum), immutable and
- * read-only (0444). Objects enter only through a temporary file in .ferry/cache/tmp/ that is
- * renamed into place once complete (and, for received data, verified), so a crash or a full disk
- * never leaves a partial object under its name.
+ * read-only (0444). Objects enter only through a temporary file that is given the object's name
+ * once complete (and, for received data, verified), so a crash or a full disk never leaves a
+ * partial object under its name. The temporary file is unnamed (O_TMPFILE, named by linkat)
+ * where the file system allows, so an interrupted writer leaves nothing behind; elsewhere it is
+ * a file in .ferry/cache/tmp/ linked into place, and cas_clean_tmp removes leftovers.
  */
 #ifndef FERRY_DATA_CAS_H
 #define FERRY_DATA_CAS_H
@@ -48,7 +50,10 @@ void cas_free(struct cas *cas);
 /* Path of an object (whether or not it exists); caller frees. hex: 64 lowercase hex digits. */
 char *cas_object_path(const struct cas *cas, const char *hex);
 
-/* 1 if the object exists, 0 if not (no verification). */
+/*
+ * 1 if the object exists, 0 if not (no verification; an empty file under the name of non-empty
+ * content, which a crash before cas_sync can leave, counts as absent).
+ */
 int cas_has(const struct cas *cas, const char *hex);
 
 /*
@@ -115,5 +120,11 @@ int cas_sync(struct cas *cas, struct error *err);
 
 /* Removes temporary files older than max_age_s left by interrupted writers (gc). */
 int cas_clean_tmp(struct cas *cas, int max_age_s, struct error *err);
+
+/*
+ * For tests: 1 makes every temporary object a named file in tmp/ (linked into place), as on
+ * file systems without O_TMPFILE or without /proc; 0 restores the default. Process-wide.
+ */
+void cas_force_named_tmp(int force);
 
 #endif

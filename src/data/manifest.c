@@ -160,8 +160,8 @@ struct parse_state {
 	size_t len;
 };
 
-__attribute__((format(printf, 3, 4))) static int bad(struct error *err, const struct parse_state *ps,
-						      const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int
+bad(struct error *err, const struct parse_state *ps, const char *fmt, ...)
 {
 	char msg[160];
 	va_list ap;
@@ -199,6 +199,11 @@ static int parse_size(uint64_t *out, const char **p, const char *end)
 	return 0;
 }
 
+static const char *raw_byte_name(char c)
+{
+	return c == '\0' ? "NUL" : c == '\t' ? "tab" : "carriage return";
+}
+
 /* Unescapes the path field [p, end) into out (a new string). */
 static int parse_path(char **out, const char *p, const char *end, const struct parse_state *ps,
 		      struct error *err)
@@ -212,7 +217,7 @@ static int parse_path(char **out, const char *p, const char *end, const struct p
 
 		if (c == '\0' || c == '\t' || c == '\r') {
 			rc = bad(err, ps, "path has a raw %s byte; it must be escaped or absent",
-				 c == '\0' ? "NUL" : c == '\t' ? "tab" : "carriage return");
+				 raw_byte_name(c));
 			goto out;
 		}
 		if (c == '\\') {
@@ -256,8 +261,8 @@ static int check_parents(const struct manifest *m, const char *path, const struc
 
 		free(parent);
 		if (clash)
-			return bad(err, ps, "'%.*s' is inside '%.*s', which is a file",
-				   QUOTE_MAX, path, (int)(slash - path), path);
+			return bad(err, ps, "'%.*s' is inside '%.*s', which is a file", QUOTE_MAX,
+				   path, (int)(slash - path), path);
 	}
 	return 0;
 }
@@ -312,7 +317,8 @@ static int parse_entry(struct manifest *m, uint64_t *total, const struct parse_s
 			goto out;
 		}
 		if (c > 0) {
-			rc = bad(err, ps, "path '%.*s' is out of order (entries are sorted by bytes)",
+			rc = bad(err, ps,
+				 "path '%.*s' is out of order (entries are sorted by bytes)",
 				 field_len, p);
 			goto out;
 		}
