@@ -186,11 +186,6 @@ void remote_close(struct remote *r)
 	r->ops->close(r);
 }
 
-int remote_sync(struct remote *r, struct error *err)
-{
-	return r->ops->sync ? r->ops->sync(r, err) : 0;
-}
-
 struct object_source {
 	int fd;
 	char *path;

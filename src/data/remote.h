@@ -1,8 +1,9 @@
 /*
  * Remotes: where cache objects are pushed to and pulled from, behind a transport interface
  * (a local directory or file:// URL now; S3 later). A remote holds objects in the cache's own
- * layout, <root>/objects/sha256/<2 hex>/<62 hex>, and makes an object visible under its name only
- * once it is complete and its digest verified, so an interrupted push is finished by re-running it.
+ * layout, <root>/objects/sha256/<2 hex>/<62 hex>. An object becomes visible under its name only
+ * once its bytes are complete, verified and durable, so a crash or kill -9 never leaves a torn or
+ * wrong object there, and an interrupted push is finished by re-running it.
  */
 #ifndef FERRY_DATA_REMOTE_H
 #define FERRY_DATA_REMOTE_H
@@ -42,8 +43,20 @@ uint64_t object_source_size(const struct object_source *src);
 struct remote;
 
 /*
- * A transport. list, has, put, get and sync may be called from several threads at once on one
- * handle; errors name the remote and the object or path. A missing object is ERR_NOTFOUND.
+ * An object put has uploaded and verified but that is not published yet: opaque, owned by the
+ * transport until publish or discard consumes it.
+ */
+struct remote_staged;
+
+/*
+ * A transport. Every op may be called from several threads at once on one handle; errors name
+ * the remote and the object or path. A missing object is ERR_NOTFOUND.
+ *
+ * Pushing is two steps so that durability is paid per batch, not per object: put uploads and
+ * verifies each object into a staging area, then publish makes a batch of them visible. The
+ * invariant every transport keeps: no object is visible under its name before its bytes are
+ * verified and durable. (A transport whose single upload is already atomic, verified and durable,
+ * as an S3 PUT with a checksum is, may name the object in put; its publish only reports.)
  */
 struct remote_ops {
 	const char *scheme; /* "file" */
@@ -54,14 +67,31 @@ struct remote_ops {
 		    struct error *err);
 	int (*has)(struct remote *r, const char *hex, int *out, struct error *err);
 	/*
-	 * Uploads src as object hex; atomic and verified (see object_source). The object's bytes
-	 * are durable when put returns; the directory entry naming it once sync returns.
+	 * Uploads src as object hex into the staging area and verifies it (see object_source);
+	 * nothing is visible yet and the bytes need not be durable. On success *out must be given
+	 * to publish or discard exactly once. On failure nothing is left staged.
 	 */
-	int (*put)(struct remote *r, const char *hex, struct object_source *src, struct error *err);
+	int (*put)(struct remote *r, struct remote_staged **out, const char *hex,
+		   struct object_source *src, struct error *err);
+	/*
+	 * Publishes staged[0..n) and consumes all of them: makes their bytes durable, then gives
+	 * each its name, then makes the names durable. Calls fn(data, i, e) once for each
+	 * staged[i] when its fate is settled: e is NULL if the object is now on the remote durably
+	 * (bytes and name), else why not; a failed object is not left staged. Returns 0 if every
+	 * object was published, else the first failure's code with its message in err.
+	 */
+	int (*publish)(struct remote *r, struct remote_staged **staged, size_t n,
+		       void (*fn)(void *data, size_t i, const struct error *e), void *data,
+		       struct error *err);
+	/* Drops a staged object without publishing it; NULL is fine. */
+	void (*discard)(struct remote *r, struct remote_staged *s);
+	/*
+	 * Removes from the staging area what interrupted pushes left there: anything last written
+	 * more than max_age_s ago. NULL when the transport leaves nothing behind.
+	 */
+	int (*clean)(struct remote *r, int max_age_s, struct error *err);
 	/* Downloads object hex into w (which verifies on commit; the caller commits). */
 	int (*get)(struct remote *r, const char *hex, struct cas_writer *w, struct error *err);
-	/* Makes every object put so far durable; NULL when put alone is durable. */
-	int (*sync)(struct remote *r, struct error *err);
 };
 
 /*
@@ -87,9 +117,6 @@ void remote_close(struct remote *r);
 
 /* Checks a URL's shape without touching it (for `ferry remote add`). */
 int remote_url_check(const char *url, struct error *err);
-
-/* Calls r->ops->sync if the transport has one: after a batch of puts, before reporting success. */
-int remote_sync(struct remote *r, struct error *err);
 
 /*
  * For transports. The absolute directory a local URL names, into *out (caller frees): "/abs",

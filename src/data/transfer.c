@@ -1,6 +1,7 @@
 /*
  * push and fetch: find what the destination lacks with one listing, move those objects on a
  * work pool, and account for every object (present, moved, missing, failed) in stats and report.
+ * A push publishes what the workers stage in batches, so durability costs one sync per batch.
  */
 #include "util/common.h"
 #include "data/transfer.h"
@@ -11,8 +12,20 @@
 #include "util/strbuf.h"
 #include "util/workpool.h"
 
+#include <pthread.h>
+#include <time.h>
+
 #define HEX_LEN 64
 #define MAX_DEFAULT_JOBS 64
+/*
+ * A push publishes staged objects PUBLISH_BATCH at a time (for a local remote: one syncfs, not an
+ * fsync per object), or sooner once the oldest has waited PUBLISH_WAIT_NS, so that a killed push
+ * loses little finished work.
+ */
+#define PUBLISH_BATCH 2048
+#define PUBLISH_WAIT_NS 1000000000LL
+/* Staged uploads this old can only be left over from a killed push. */
+#define STALE_UPLOAD_S 3600
 
 enum item_state {
 	ITEM_TODO,
@@ -30,11 +43,21 @@ struct item {
 	uint64_t bytes;
 };
 
+/* Objects staged on the remote, waiting to be published. */
+struct batch {
+	struct remote_staged **staged;
+	struct item **items; /* items[i] is what staged[i] holds */
+	size_t n;
+	int64_t first_ns; /* when staged[0] was staged (monotonic clock) */
+};
+
 struct job {
 	struct cas *cas;
 	struct remote *r;
 	struct item **todo;
 	struct progress *progress;
+	pthread_mutex_t lock; /* push: guards pending */
+	struct batch pending;
 };
 
 static int is_hex64(const char *s)
@@ -100,11 +123,72 @@ static int mark_present(const char *hex, void *data)
 	return 0;
 }
 
-static void item_fail(struct item *it, enum item_state state, const struct error *e)
+static void item_fail(struct item *it, const struct error *e)
 {
-	it->state = state;
+	it->state = ITEM_FAILED;
 	it->code = e->code ? e->code : ERR_INTERNAL;
 	it->msg = xstrdup(e->msg);
+}
+
+/* Records an object the source does not have; msg (owned) says where it was looked for. */
+static void item_missing(struct item *it, char *msg)
+{
+	it->state = ITEM_MISSING;
+	it->code = ERR_NOTFOUND;
+	it->msg = msg;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Only now does an item count as moved: publish says it is on the remote, durably. */
+static void published(void *data, size_t i, const struct error *e)
+{
+	struct batch *b = data;
+
+	if (e)
+		item_fail(b->items[i], e);
+	else
+		b->items[i]->state = ITEM_DONE;
+}
+
+/* Publishes b and empties it; the outcome of each object lands in its item. */
+static void publish_batch(struct job *job, struct batch *b)
+{
+	struct error e = ERROR_INIT;
+
+	if (b->n && job->r->ops->publish(job->r, b->staged, b->n, published, b, &e))
+		log_debug("publishing %zu objects to remote '%s': %s", b->n, job->r->name, e.msg);
+	free(b->staged);
+	free(b->items);
+	*b = (struct batch){ 0 };
+}
+
+/* Adds a staged object to the pending batch; the worker that fills the batch publishes it. */
+static void add_staged(struct job *job, struct item *it, struct remote_staged *staged)
+{
+	struct batch *p = &job->pending, full = { 0 };
+	int64_t now = now_ns();
+
+	pthread_mutex_lock(&job->lock);
+	if (!p->n) {
+		p->staged = xcalloc(PUBLISH_BATCH, sizeof(*p->staged));
+		p->items = xcalloc(PUBLISH_BATCH, sizeof(*p->items));
+		p->first_ns = now;
+	}
+	p->staged[p->n] = staged;
+	p->items[p->n++] = it;
+	if (p->n == PUBLISH_BATCH || now - p->first_ns >= PUBLISH_WAIT_NS) {
+		full = *p;
+		*p = (struct batch){ 0 };
+	}
+	pthread_mutex_unlock(&job->lock);
+	publish_batch(job, &full);
 }
 
 static int push_one(size_t i, void *data, struct error *err)
@@ -112,20 +196,21 @@ static int push_one(size_t i, void *data, struct error *err)
 	struct job *job = data;
 	struct item *it = job->todo[i];
 	struct object_source *src = NULL;
+	struct remote_staged *staged = NULL;
 	struct error e = ERROR_INIT;
 	int rc;
 
 	(void)err;
 	rc = object_source_open(&src, job->cas, it->hex, &e);
 	if (rc == ERR_NOTFOUND) {
-		item_fail(it, ITEM_MISSING, &e);
+		item_missing(it, xstrdup("not in the local cache"));
 	} else if (rc) {
-		item_fail(it, ITEM_FAILED, &e);
-	} else if (job->r->ops->put(job->r, it->hex, src, &e)) {
-		item_fail(it, ITEM_FAILED, &e);
+		item_fail(it, &e);
+	} else if (job->r->ops->put(job->r, &staged, it->hex, src, &e)) {
+		item_fail(it, &e);
 	} else {
-		it->state = ITEM_DONE;
 		it->bytes = object_source_size(src);
+		add_staged(job, it, staged);
 	}
 	object_source_free(src);
 	progress_add(job->progress, 1);
@@ -160,11 +245,14 @@ static int fetch_one(size_t i, void *data, struct error *err)
 		else if ((rc = cas_writer_commit(w, &e)))
 			error_prefix(&e, "from remote '%s'", job->r->name);
 	}
-	if (rc == ERR_NOTFOUND)
-		item_fail(it, ITEM_MISSING, &e);
-	else if (rc)
-		item_fail(it, ITEM_FAILED, &e);
-	else {
+	if (rc == ERR_NOTFOUND) {
+		struct strbuf msg = STRBUF_INIT;
+
+		strbuf_addf(&msg, "not on remote '%s'", job->r->name);
+		item_missing(it, strbuf_detach(&msg, NULL));
+	} else if (rc) {
+		item_fail(it, &e);
+	} else {
 		it->state = ITEM_DONE;
 		it->bytes = cache_size(job->cas, it->hex);
 	}
@@ -247,34 +335,48 @@ static int keep_first(int rc, int code, const struct error *e, struct error *err
 	return code;
 }
 
+/* Removes what killed pushes left on r; a failure there does not stop this push. */
+static void clean_remote(struct remote *r)
+{
+	struct error e = ERROR_INIT;
+
+	if (r->ops->clean && r->ops->clean(r, STALE_UPLOAD_S, &e))
+		log_warn("%s", e.msg);
+}
+
 int transfer_push(struct cas *cas, struct remote *r, const char *const *hexes, size_t n,
 		  const struct transfer_opts *opts, struct transfer_stats *stats,
 		  struct strbuf *report, struct error *err)
 {
 	struct job job = { .cas = cas, .r = r };
 	struct transfer_stats s = { 0 };
-	struct error serr = ERROR_INIT;
 	struct item *items = NULL;
 	struct mark m = { 0 };
 	size_t nr = 0;
 	int rc;
 
+	pthread_mutex_init(&job.lock, NULL);
 	rc = collect(&items, &nr, hexes, n, err);
 	if (rc)
 		goto out;
 	s.wanted = nr;
 	m.items = items;
 	m.n = nr;
+	clean_remote(r);
 	if (nr && (rc = r->ops->list(r, mark_present, &m, err)))
 		goto out;
 	rc = move(&job, items, nr, "push", opts, push_one, err);
 	if (rc)
 		goto out;
+	/* even a partial push publishes what it staged */
+	publish_batch(&job, &job.pending);
 	rc = account(&s, items, nr, report, "pushing to", r->name, err);
-	/* even a partial push makes what it moved durable */
-	if (s.transferred)
-		rc = keep_first(rc, remote_sync(r, &serr), &serr, err);
 out:
+	for (size_t i = 0; i < job.pending.n; i++)
+		r->ops->discard(r, job.pending.staged[i]);
+	free(job.pending.staged);
+	free(job.pending.items);
+	pthread_mutex_destroy(&job.lock);
 	if (stats)
 		*stats = s;
 	items_free(items, nr);

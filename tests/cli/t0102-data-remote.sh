@@ -82,15 +82,21 @@ count_remote() { find "$TEST_TMP/store/objects" -type f | wc -l; }
 before=$(count_remote)
 "$FERRY" data push -j 1 -q &
 pid=$!
-# Kill it as soon as the first new object lands, so the push is interrupted mid-way.
+# Kill it as soon as uploads are being staged in tmp/, so the push is interrupted mid-way.
 for _ in $(seq 1 2000); do
-	[ "$(count_remote)" -gt "$before" ] && break
+	[ -n "$(ls -A "$TEST_TMP/store/tmp" 2>/dev/null)" ] && break
 	sleep 0.005
 done
 kill -9 "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 after=$(count_remote)
 [ "$after" -lt $((before + 302)) ] || fail "the push finished before it could be interrupted"
+# A staged upload is never under its name yet: publishing renames it out of tmp/.
+for f in "$TEST_TMP"/store/tmp/*; do
+	[ -e "$f" ] || continue
+	name=$(basename "$f")
+	[ ! -e "$TEST_TMP/store/objects/sha256/${name:0:2}/${name:2:62}" ] || fail "$name is staged and named"
+done
 run "$FERRY" --json data push
 expect_status 0
 expect_eq "$(jq -r .failed <<<"$OUT")" 0 "failed objects after resuming"

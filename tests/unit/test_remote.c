@@ -1,6 +1,7 @@
 /*
- * Unit tests for data/remote: URL forms, and the local transport's put/get/has/list checked
- * against sha256sum, with corrupted objects refused in both directions.
+ * Unit tests for data/remote: URL forms, and the local transport's put/publish/get/has/list
+ * checked against sha256sum, with corrupted objects refused in both directions, staged uploads
+ * invisible until published, failed ones removed, and stale ones cleaned.
  */
 #include "util/common.h"
 #include "helpers.h"
@@ -10,6 +11,8 @@
 #include "util/strbuf.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <time.h>
 
 struct fixture {
 	char *dir;
@@ -79,6 +82,30 @@ static int count_entries(const char *dir)
 	return n;
 }
 
+/* Regular files anywhere below dir. */
+static int count_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char *path;
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		path = test_path(dir, de->d_name);
+		if (!lstat(path, &st))
+			n += S_ISDIR(st.st_mode) ? count_files(path) : S_ISREG(st.st_mode);
+		free(path);
+	}
+	closedir(d);
+	return n;
+}
+
 static char *remote_object(const struct fixture *f, const char *hex)
 {
 	struct strbuf p = STRBUF_INIT;
@@ -102,14 +129,48 @@ static void flip_byte(const char *path)
 	assert_int_equal(fclose(fp), 0);
 }
 
-static int put(struct fixture *f, const char *hex, struct error *err)
+/* Stages cache object hex on the remote. */
+static int stage(struct fixture *f, struct remote_staged **out, const char *hex, struct error *err)
 {
 	struct object_source *src = NULL;
 	int rc = object_source_open(&src, f->cas, hex, err);
 
 	if (!rc)
-		rc = f->r->ops->put(f->r, hex, src, err);
+		rc = f->r->ops->put(f->r, out, hex, src, err);
 	object_source_free(src);
+	return rc;
+}
+
+/* What publish told about each object: 0, or the error's code and message. */
+struct fates {
+	int code[8];
+	char msg[8][ERROR_MSG_SIZE];
+	int calls[8];
+};
+
+static void note_fate(void *data, size_t i, const struct error *e)
+{
+	struct fates *fates = data;
+
+	assert_true(i < 8);
+	fates->calls[i]++;
+	fates->code[i] = e ? e->code : 0;
+	snprintf(fates->msg[i], sizeof(fates->msg[i]), "%s", e ? e->msg : "");
+}
+
+/* Stages and publishes one object. */
+static int put(struct fixture *f, const char *hex, struct error *err)
+{
+	struct remote_staged *staged = NULL;
+	struct fates fates = { 0 };
+	int rc = stage(f, &staged, hex, err);
+
+	if (!rc)
+		rc = f->r->ops->publish(f->r, &staged, 1, note_fate, &fates, err);
+	if (staged) {
+		assert_int_equal(fates.calls[0], 1);
+		assert_int_equal(fates.code[0], rc);
+	}
 	return rc;
 }
 
@@ -260,7 +321,6 @@ static void test_round_trip(void **state)
 	assert_int_equal(has, 0);
 	assert_int_equal(put(f, hex1, &err), 0);
 	assert_int_equal(put(f, hex2, &err), 0);
-	assert_int_equal(remote_sync(f->r, &err), 0);
 	assert_int_equal(f->r->ops->has(f->r, hex1, &has, &err), 0);
 	assert_int_equal(has, 1);
 
@@ -366,12 +426,173 @@ static void test_corrupted_remote_refused(void **state)
 	assert_int_equal(f->r->ops->get(f->r, hex, w, &err), 0);
 	assert_int_not_equal(cas_writer_commit(w, &err), 0);
 	assert_int_equal(cas_has(cas2, hex), 0);
-	assert_int_equal(count_entries(objects2), 0);
+	assert_int_equal(count_files(objects2), 0);
 
 	cas_free(cas2);
 	free(remote_path);
 	free(objects2);
 	free(dir2);
+}
+
+/* Checks that each file in the remote's tmp/ is a read-only upload whose bytes match its name. */
+static int check_uploads(const struct fixture *f)
+{
+	char *tmp = test_path(f->remote_dir, "tmp");
+	char ref[SHA256_HEX_SIZE];
+	DIR *d = opendir(tmp);
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		char *path;
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		path = test_path(tmp, de->d_name);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0444);
+		sha256sum(ref, path);
+		assert_memory_equal(ref, de->d_name, 64);
+		assert_int_equal(de->d_name[64], '.');
+		free(path);
+		n++;
+	}
+	closedir(d);
+	free(tmp);
+	return n;
+}
+
+static void add_objects(struct fixture *f, char (*hex)[SHA256_HEX_SIZE], int n, const char *what)
+{
+	struct error err = ERROR_INIT;
+	char text[64];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(text, sizeof(text), "%s %d\n", what, i);
+		assert_int_equal(cas_add_buffer(f->cas, text, strlen(text), hex[i], &err), 0);
+	}
+}
+
+static void test_stage_then_publish(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = ERROR_INIT;
+	char hex[3][SHA256_HEX_SIZE], ref[SHA256_HEX_SIZE];
+	struct remote_staged *staged[3] = { NULL };
+	struct fates fates = { 0 };
+	struct seen seen = { 0 };
+	char *path;
+	int has = -1;
+
+	add_objects(f, hex, 3, "staged object");
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(stage(f, &staged[i], hex[i], &err), 0);
+	/* staged: complete, verified, read-only uploads, but not under any name yet */
+	assert_int_equal(check_uploads(f), 3);
+	assert_int_equal(f->r->ops->list(f->r, collect, &seen, &err), 0);
+	assert_int_equal(seen.n, 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(f->r->ops->has(f->r, hex[i], &has, &err), 0);
+		assert_int_equal(has, 0);
+	}
+
+	/* discard drops an upload; publish names the others and consumes them */
+	f->r->ops->discard(f->r, staged[1]);
+	staged[1] = staged[2];
+	assert_int_equal(check_uploads(f), 2);
+	assert_int_equal(f->r->ops->publish(f->r, staged, 2, note_fate, &fates, &err), 0);
+	assert_int_equal(check_uploads(f), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(fates.calls[i], 1);
+		assert_int_equal(fates.code[i], 0);
+	}
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(f->r->ops->has(f->r, hex[i], &has, &err), 0);
+		assert_int_equal(has, i != 1);
+	}
+	path = remote_object(f, hex[2]);
+	sha256sum(ref, path);
+	assert_string_equal(ref, hex[2]);
+
+	/* nothing to publish or discard is fine */
+	assert_int_equal(f->r->ops->publish(f->r, staged, 0, note_fate, &fates, &err), 0);
+	f->r->ops->discard(f->r, NULL);
+	free(path);
+}
+
+static void test_publish_failure(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = ERROR_INIT;
+	char hex[3][SHA256_HEX_SIZE], blocker[512];
+	struct remote_staged *staged[3] = { NULL };
+	struct fates fates = { 0 };
+	char *objects = test_path(f->remote_dir, "objects/sha256");
+	char *path;
+	int has = -1;
+
+	add_objects(f, hex, 3, "blocked object");
+	assert_true(strncmp(hex[1], hex[0], 2) && strncmp(hex[1], hex[2], 2));
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(stage(f, &staged[i], hex[i], &err), 0);
+	/* a file where object 1's directory should be: its rename fails, the others go */
+	assert_int_equal(fs_mkdir_p(objects, 0777, &err), 0);
+	snprintf(blocker, sizeof(blocker), "%s/%.2s", objects, hex[1]);
+	test_write_file(blocker, "");
+	assert_int_equal(f->r->ops->publish(f->r, staged, 3, note_fate, &fates, &err), ERR_IO);
+	assert_non_null(strstr(err.msg, "remote 'origin': cannot rename"));
+	assert_non_null(strstr(err.msg, blocker));
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(fates.calls[i], 1);
+	assert_int_equal(fates.code[0], 0);
+	assert_int_equal(fates.code[1], ERR_IO);
+	assert_string_equal(fates.msg[1], err.msg);
+	assert_int_equal(fates.code[2], 0);
+	for (int i = 0; i < 3; i += 2) {
+		assert_int_equal(f->r->ops->has(f->r, hex[i], &has, &err), 0);
+		assert_int_equal(has, 1);
+	}
+	/* the failed upload is not left behind */
+	assert_int_equal(check_uploads(f), 0);
+	path = remote_object(f, hex[1]);
+	assert_false(fs_exists(path));
+	free(path);
+	free(objects);
+}
+
+static void backdate(const char *path, time_t seconds)
+{
+	struct timespec ts[2] = { { time(NULL) - seconds, 0 }, { time(NULL) - seconds, 0 } };
+
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+static void test_clean_stale_uploads(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = ERROR_INIT;
+	char *tmp = test_path(f->remote_dir, "tmp");
+	char *old = test_path(tmp, "old.Ab12Cd"), *fresh = test_path(tmp, "fresh.Ab12Cd");
+	char *dir = test_path(tmp, "a-directory");
+
+	/* no tmp/ yet: nothing to do */
+	assert_int_equal(f->r->ops->clean(f->r, 3600, &err), 0);
+	assert_int_equal(fs_mkdir_p(dir, 0777, &err), 0);
+	test_write_file(old, "left by a killed push");
+	test_write_file(fresh, "a live push's upload");
+	backdate(old, 3601);
+	backdate(fresh, 3000);
+	backdate(dir, 7200);
+	assert_int_equal(f->r->ops->clean(f->r, 3600, &err), 0);
+	assert_false(fs_exists(old));
+	assert_true(fs_exists(fresh));
+	assert_true(fs_is_dir(dir));
+	free(old);
+	free(fresh);
+	free(dir);
+	free(tmp);
 }
 
 int main(void)
@@ -382,6 +603,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupted_local_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupted_remote_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stage_then_publish, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_publish_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clean_stale_uploads, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,7 +12,10 @@
 #include "util/strbuf.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -30,7 +33,10 @@ struct fixture {
 
 static const struct transfer_opts quiet = { .jobs = 0, .quiet = 1 };
 
-/* n objects in the cache, of sizes from 0 to ~100 KiB (every 7th one larger than a chunk). */
+/*
+ * n objects in the cache: with size 0, of sizes from 0 to ~100 KiB (every 7th one larger than a
+ * copy chunk); otherwise of size bytes, but every 100th of 128 times that.
+ */
 static void make_objects(struct fixture *f, size_t n, size_t size)
 {
 	struct error err = ERROR_INIT;
@@ -41,7 +47,9 @@ static void make_objects(struct fixture *f, size_t n, size_t size)
 	f->content = xcalloc(n, sizeof(*f->content));
 	f->total = 0;
 	for (size_t i = 0; i < n; i++) {
-		size_t want = size ? size : i % 7 ? i * 13 : 100000 + i;
+		size_t want = size    ? (i % 100 == 99 ? 128 * size : size)
+			      : i % 7 ? i * 13
+				      : 100000 + i;
 
 		strbuf_init(&f->content[i], want);
 		while (f->content[i].len < want)
@@ -52,6 +60,218 @@ static void make_objects(struct fixture *f, size_t n, size_t size)
 		f->hexes[i] = f->hex[i];
 		f->total += want;
 	}
+}
+
+/*
+ * Watching a push's system calls, without LD_PRELOAD: ferry's library is linked statically into
+ * this program, so the syncfs, rename and fsync defined here replace libc's for its calls. Each
+ * does the real work with syscall(2) and, while a remote is watched, records what it saw:
+ * - syncfs: the files in the remote's tmp/ before and after; a file the same in both (inode,
+ *   size, mtime, ctime) had all its bytes written before the sync began, so they are durable;
+ * - rename out of tmp/: whether the file is still exactly as such a sync left it, and whether
+ *   its bytes hash to the name it is given;
+ * - fsync: which objects/<xx> directories had their new names made durable.
+ */
+static int hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : 0;
+}
+
+struct snap {
+	char name[96];
+	struct stat st;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	char tmp[512];	    /* the watched remote's tmp/, as the transport names it; "" when off */
+	char objects[512];  /* its objects/sha256, likewise */
+	char resolved[512]; /* objects/sha256 with symbolic links resolved, as /proc names it */
+	struct snap *durable;
+	size_t ndurable;
+	int fail_syncfs; /* errno the next syncfs fails with (0: none) */
+	size_t syncfs_calls, renames;
+	size_t unsynced;   /* renamed while its bytes were not covered by a completed syncfs */
+	size_t unverified; /* renamed to a name that is not its bytes' digest */
+	size_t file_fsyncs;
+	bool dir_pending[256]; /* objects/<xx> gained a name not synced since */
+} watch = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void snap_tmp(struct snap **out, size_t *nout)
+{
+	DIR *d = opendir(watch.tmp);
+	struct dirent *de;
+	size_t n = 0, alloc = 64;
+	struct snap *snaps = xcalloc(alloc, sizeof(*snaps));
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(snaps->name))
+			continue;
+		if (n == alloc)
+			snaps = xrealloc(snaps, (alloc *= 2) * sizeof(*snaps));
+		snprintf(snaps[n].name, sizeof(snaps[n].name), "%s", de->d_name);
+		if (!fstatat(dirfd(d), de->d_name, &snaps[n].st, 0))
+			n++;
+	}
+	if (d)
+		closedir(d);
+	*out = snaps;
+	*nout = n;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+static const struct snap *find_snap(const struct snap *snaps, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(snaps[i].name, name))
+			return &snaps[i];
+	return NULL;
+}
+
+int syncfs(int fd)
+{
+	struct snap *before = NULL, *after = NULL;
+	size_t nbefore = 0, nafter = 0, n = 0;
+	struct stat fst, tst;
+	int rc;
+
+	pthread_mutex_lock(&watch.lock);
+	if (!watch.tmp[0] || fstat(fd, &fst) || stat(watch.tmp, &tst) || fst.st_dev != tst.st_dev) {
+		pthread_mutex_unlock(&watch.lock);
+		return (int)syscall(SYS_syncfs, fd);
+	}
+	watch.syncfs_calls++;
+	if (watch.fail_syncfs) {
+		errno = watch.fail_syncfs;
+		watch.fail_syncfs = 0;
+		pthread_mutex_unlock(&watch.lock);
+		return -1;
+	}
+	snap_tmp(&before, &nbefore);
+	rc = (int)syscall(SYS_syncfs, fd);
+	snap_tmp(&after, &nafter);
+	/* durable: unchanged from before the sync began until after it ended */
+	for (size_t i = 0; i < nafter; i++) {
+		const struct snap *b = find_snap(before, nbefore, after[i].name);
+
+		if (!rc && b && same_file(&b->st, &after[i].st))
+			after[n++] = after[i];
+	}
+	free(before);
+	free(watch.durable);
+	watch.durable = after;
+	watch.ndurable = n;
+	pthread_mutex_unlock(&watch.lock);
+	return rc;
+}
+
+/* Renames from, in the watched tmp/, to to, and checks it (with watch.lock held). */
+static int watched_rename(const char *from, const char *to)
+{
+	const char *name = from + strlen(watch.tmp) + 1;
+	const struct snap *synced = find_snap(watch.durable, watch.ndurable, name);
+	size_t olen = strlen(watch.objects);
+	char hex[SHA256_HEX_SIZE];
+	struct error err = ERROR_INIT;
+	struct stat st;
+	bool durable, verified;
+
+	durable = !stat(from, &st) && synced && same_file(&synced->st, &st);
+	/* to is objects/sha256/<2 hex>/<62 hex> */
+	verified = !strncmp(to, watch.objects, olen) && strlen(to) == olen + 1 + 2 + 1 + 62 &&
+		   !sha256_file(hex, from, &err) && !strncmp(hex, to + olen + 1, 2) &&
+		   !strcmp(hex + 2, to + olen + 4);
+	if (renameat(AT_FDCWD, from, AT_FDCWD, to))
+		return -1; /* nothing was named */
+	watch.renames++;
+	watch.unsynced += !durable;
+	watch.unverified += !verified;
+	if (verified)
+		watch.dir_pending[(hexval(hex[0]) << 4) | hexval(hex[1])] = true;
+	return 0;
+}
+
+int rename(const char *from, const char *to)
+{
+	size_t tlen;
+	int rc, saved;
+
+	pthread_mutex_lock(&watch.lock);
+	tlen = strlen(watch.tmp);
+	if (tlen && !strncmp(from, watch.tmp, tlen) && from[tlen] == '/')
+		rc = watched_rename(from, to);
+	else
+		rc = renameat(AT_FDCWD, from, AT_FDCWD, to);
+	saved = errno;
+	pthread_mutex_unlock(&watch.lock);
+	errno = saved;
+	return rc;
+}
+
+int fsync(int fd)
+{
+	char proc[64], path[600];
+	size_t olen;
+	ssize_t len;
+	struct stat st;
+
+	pthread_mutex_lock(&watch.lock);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	olen = strlen(watch.resolved);
+	len = olen ? readlink(proc, path, sizeof(path) - 1) : -1;
+	if (len > 0 && !fstat(fd, &st)) {
+		path[len] = '\0';
+		if (S_ISREG(st.st_mode))
+			watch.file_fsyncs++;
+		else if ((size_t)len == olen + 3 && !strncmp(path, watch.resolved, olen) &&
+			 path[olen] == '/')
+			watch.dir_pending[(hexval(path[olen + 1]) << 4) | hexval(path[olen + 2])] =
+			    false;
+	}
+	pthread_mutex_unlock(&watch.lock);
+	return (int)syscall(SYS_fsync, fd);
+}
+
+static void watch_start(const char *remote_dir)
+{
+	char *real = realpath(remote_dir, NULL);
+
+	assert_non_null(real);
+	pthread_mutex_lock(&watch.lock);
+	snprintf(watch.tmp, sizeof(watch.tmp), "%s/tmp", remote_dir);
+	snprintf(watch.objects, sizeof(watch.objects), "%s/objects/sha256", remote_dir);
+	snprintf(watch.resolved, sizeof(watch.resolved), "%s/objects/sha256", real);
+	watch.fail_syncfs = 0;
+	watch.syncfs_calls = watch.renames = watch.unsynced = watch.unverified = 0;
+	watch.file_fsyncs = 0;
+	memset(watch.dir_pending, 0, sizeof(watch.dir_pending));
+	pthread_mutex_unlock(&watch.lock);
+	free(real);
+}
+
+static void watch_stop(void)
+{
+	pthread_mutex_lock(&watch.lock);
+	watch.tmp[0] = watch.objects[0] = watch.resolved[0] = '\0';
+	free(watch.durable);
+	watch.durable = NULL;
+	watch.ndurable = 0;
+	pthread_mutex_unlock(&watch.lock);
+}
+
+static size_t dirs_pending(void)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < 256; i++)
+		n += watch.dir_pending[i];
+	return n;
 }
 
 static struct fixture *fixture_new(size_t n, size_t size)
@@ -98,31 +318,44 @@ static struct cas *second_cache(struct fixture *f, const char *name)
 }
 
 /*
- * Runs sha256sum over every file under root/objects/sha256 and checks that each one's name is
- * its digest; returns how many there are.
+ * Runs sha256sum over every file under root/objects/sha256; returns how many there are and counts
+ * in *bad those whose name is not their digest (a torn or wrong object). Asserts nothing, so it
+ * can run while a child process is stopped.
  */
-static size_t sha256sum_tree(const char *root)
+static size_t sha256sum_scan(const char *root, size_t *bad)
 {
 	struct strbuf cmd = STRBUF_INIT;
 	char line[512];
 	size_t n = 0;
 	FILE *p;
 
+	*bad = 0;
 	strbuf_addf(&cmd,
 		    "cd '%s' && if [ -d objects/sha256 ]; then cd objects/sha256 && "
 		    "find . -type f -print0 | xargs -0 -r sha256sum; fi",
 		    root);
 	p = popen(cmd.buf, "r");
-	assert_non_null(p);
-	while (fgets(line, sizeof(line), p)) {
+	while (p && fgets(line, sizeof(line), p)) {
 		/* "<64 hex>  ./xx/<62 hex>\n" */
-		assert_true(strlen(line) == 64 + 2 + 2 + 2 + 1 + 62 + 1);
-		if (strncmp(line, line + 68, 2) || strncmp(line + 2, line + 71, 62))
-			fail_msg("remote object does not match its name: %s", line);
+		if (strlen(line) != 64 + 2 + 2 + 2 + 1 + 62 + 1 || strncmp(line, line + 68, 2) ||
+		    strncmp(line + 2, line + 71, 62)) {
+			fprintf(stderr, "remote object does not match its name: %s", line);
+			++*bad;
+		}
 		n++;
 	}
-	assert_int_equal(pclose(p), 0);
+	if (!p || pclose(p))
+		++*bad;
 	strbuf_release(&cmd);
+	return n;
+}
+
+/* The number of objects under root, each checked with sha256sum. */
+static size_t sha256sum_tree(const char *root)
+{
+	size_t bad, n = sha256sum_scan(root, &bad);
+
+	assert_int_equal(bad, 0);
 	return n;
 }
 
@@ -138,6 +371,15 @@ static int count_entries(const char *dir)
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			n++;
 	closedir(d);
+	return n;
+}
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
 	return n;
 }
 
@@ -228,10 +470,11 @@ static void test_partial_state(void **state)
 	struct fixture *f = fixture_new(50, 0);
 	struct error err = ERROR_INIT;
 	struct transfer_stats s;
-	struct strbuf report = STRBUF_INIT, stale = STRBUF_INIT;
+	struct strbuf report = STRBUF_INIT, stale = STRBUF_INIT, old = STRBUF_INIT;
 	struct cas *cas2 = second_cache(f, "cache2");
 	uint64_t half_bytes = 0, rest_bytes = 0;
 	size_t half = 20;
+	struct timespec ago[2] = { { time(NULL) - 3700, 0 }, { time(NULL) - 3700, 0 } };
 
 	(void)state;
 	for (size_t i = 0; i < f->n; i++)
@@ -240,9 +483,15 @@ static void test_partial_state(void **state)
 	/* what a killed push leaves: a half-written temporary of an object still to send */
 	strbuf_addf(&stale, "%s/tmp/%s.Ab12Cd", f->remote_dir, f->hex[half + 1]);
 	test_write_file(stale.buf, "object 21 obj");
+	/* and one left over an hour ago, which the push removes (a live push's would be younger) */
+	strbuf_addf(&old, "%s/tmp/%s.Xy34Zw", f->remote_dir, f->hex[half + 2]);
+	test_write_file(old.buf, "object 22 ob");
+	assert_int_equal(utimensat(AT_FDCWD, old.buf, ago, 0), 0);
 	assert_int_equal(push(f, f->hexes, f->n, &quiet, &s, &report), 0);
 	expect_stats(&s, f->n, half, f->n - half, rest_bytes, 0, 0);
 	assert_int_equal(sha256sum_tree(f->remote_dir), f->n);
+	assert_true(fs_exists(stale.buf));
+	assert_false(fs_exists(old.buf));
 
 	/* the same from the other side: cache2 already holds the first half */
 	assert_int_equal(transfer_fetch(cas2, f->r, f->hexes, half, &quiet, &s, &report, &err), 0);
@@ -254,6 +503,7 @@ static void test_partial_state(void **state)
 	cas_free(cas2);
 	strbuf_release(&report);
 	strbuf_release(&stale);
+	strbuf_release(&old);
 	fixture_free(f);
 }
 
@@ -287,10 +537,10 @@ static void test_missing_and_corrupted(void **state)
 	assert_non_null(strstr(err.msg, "3 of 13"));
 	for (size_t i = 0; i < 3; i++) {
 		strbuf_reset(&line);
-		strbuf_addf(&line, "sha256:%s: cache object sha256:%s is missing\n", absent[i],
-			    absent[i]);
+		strbuf_addf(&line, "sha256:%s: not in the local cache\n", absent[i]);
 		assert_non_null(strstr(report.buf, line.buf));
 	}
+	assert_int_equal(count_lines(report.buf), 3);
 	assert_int_equal(sha256sum_tree(f->remote_dir), f->n);
 
 	/* fetch: the same three are not on the remote */
@@ -298,8 +548,11 @@ static void test_missing_and_corrupted(void **state)
 	assert_int_equal(transfer_fetch(cas2, f->r, hexes, 13, &quiet, &s, &report, &err),
 			 ERR_NOTFOUND);
 	expect_stats(&s, 13, 0, f->n, f->total, 0, 3);
-	for (size_t i = 0; i < 3; i++)
-		assert_non_null(strstr(report.buf, absent[i]));
+	for (size_t i = 0; i < 3; i++) {
+		strbuf_reset(&line);
+		strbuf_addf(&line, "sha256:%s: not on remote 'origin'\n", absent[i]);
+		assert_non_null(strstr(report.buf, line.buf));
+	}
 
 	/* a corrupted cache object is reported and not sent; the others go */
 	remote_close(f->r);
@@ -322,6 +575,7 @@ static void test_missing_and_corrupted(void **state)
 	strbuf_addf(&line, "sha256:%s: cache object sha256:%s is corrupted; not pushing it",
 		    f->hex[4], f->hex[4]);
 	assert_non_null(strstr(report.buf, line.buf));
+	assert_int_equal(count_lines(report.buf), 1);
 	assert_non_null(strstr(err.msg, "'backup'"));
 	assert_int_equal(f->r->ops->has(f->r, f->hex[4], &has, &err), 0);
 	assert_int_equal(has, 0);
@@ -401,6 +655,52 @@ static void test_jobs_same_result(void **state)
 	fixture_free(f);
 }
 
+/* How many files objects/<xx>/ directories hold (0 if there are none yet). */
+static int count_objects(const char *objects)
+{
+	DIR *d = opendir(objects);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char *sub;
+
+		if (de->d_name[0] == '.')
+			continue;
+		sub = test_path(objects, de->d_name);
+		n += count_entries(sub);
+		free(sub);
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * The uploads in tmp (files <64 hex>.XXXXXX) whose object has no name under objects: all of them,
+ * if publishing names only what has left tmp/. Returns their number.
+ */
+static int uploads_without_name(const char *tmp, const char *objects)
+{
+	DIR *d = opendir(tmp);
+	struct strbuf path = STRBUF_INIT;
+	struct dirent *de;
+	int n = 0;
+
+	while (d && (de = readdir(d))) {
+		if (strlen(de->d_name) != 64 + 7 || de->d_name[64] != '.')
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%.2s/%.62s", objects, de->d_name, de->d_name + 2);
+		n += !fs_exists(path.buf);
+	}
+	if (d)
+		closedir(d);
+	strbuf_release(&path);
+	return n;
+}
+
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -408,15 +708,21 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * Interrupts a push at random points: the child is stopped repeatedly, and each time every
+ * visible remote object must hold exactly its bytes (a writer that fills files in place would be
+ * caught half-way); then it is killed, and re-running the push completes the job.
+ */
 static void test_killed_push_resumes(void **state)
 {
 	struct fixture *f = fixture_new(3000, 4096);
 	struct transfer_stats s;
-	struct strbuf report = STRBUF_INIT;
+	struct strbuf report = STRBUF_INIT, path = STRBUF_INIT;
 	char *objects = test_path(f->remote_dir, "objects/sha256");
 	char *tmp = test_path(f->remote_dir, "tmp");
-	size_t before;
-	int status, waited = 0;
+	size_t before = 0, bad = 0, bad_now, samples = 0;
+	uint64_t left_bytes = 0;
+	int status, waited = 0, stopped = 1, left;
 	pid_t pid;
 
 	(void)state;
@@ -425,27 +731,175 @@ static void test_killed_push_resumes(void **state)
 	if (pid == 0) {
 		struct error err = ERROR_INIT;
 
-		_exit(transfer_push(f->cas, f->r, f->hexes, f->n, &quiet, NULL, NULL, &err) ? 1 : 0);
+		_exit(transfer_push(f->cas, f->r, f->hexes, f->n, &quiet, NULL, NULL, &err) ? 1
+											    : 0);
 	}
-	/* kill it as soon as the first object is published, well before it can finish */
-	while (!fs_is_dir(objects) && waited++ < 20000)
+	while (count_objects(objects) < 5 && waited++ < 20000)
 		sleep_ms(1);
-	assert_int_equal(kill(pid, SIGKILL), 0);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	/* no assertion may fire while the child lives: it would be left behind, stopped */
+	for (;;) {
+		kill(pid, SIGSTOP);
+		if (waitpid(pid, &status, WUNTRACED) != pid || !WIFSTOPPED(status)) {
+			stopped = 0; /* it finished before it could be interrupted */
+			break;
+		}
+		before = sha256sum_scan(f->remote_dir, &bad_now);
+		bad += bad_now;
+		if (++samples >= 30 || before >= f->n / 2)
+			break;
+		kill(pid, SIGCONT);
+		sleep_ms(2);
+	}
+	if (stopped) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	assert_true(stopped && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	assert_int_equal(bad, 0);
 
-	/* every name already published holds complete, correct bytes */
+	/* the kill left only complete objects under their names */
 	before = sha256sum_tree(f->remote_dir);
 	assert_true(before < f->n);
-	fprintf(stderr, "killed push: %zu of %zu objects published, %d temporary files left\n",
-		before, f->n, count_entries(tmp));
+	left = uploads_without_name(tmp, objects);
+	assert_int_equal(left, count_entries(tmp));
+	fprintf(stderr,
+		"killed push: %zu samples, %zu of %zu objects published, %d uploads left unnamed\n",
+		samples, before, f->n, left);
+	for (size_t i = 0; i < f->n; i++) {
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%.2s/%s", objects, f->hex[i], f->hex[i] + 2);
+		left_bytes += fs_exists(path.buf) ? 0 : f->content[i].len;
+	}
 
 	assert_int_equal(push(f, f->hexes, f->n, &quiet, &s, &report), 0);
-	expect_stats(&s, f->n, before, f->n - before, (f->n - before) * 4096, 0, 0);
+	expect_stats(&s, f->n, before, f->n - before, left_bytes, 0, 0);
 	assert_int_equal(sha256sum_tree(f->remote_dir), f->n);
 	strbuf_release(&report);
+	strbuf_release(&path);
 	free(objects);
 	free(tmp);
+	fixture_free(f);
+}
+
+/* sha256 of data, and the path object hex would have under objects. */
+static char *object_name(const char *objects, const char *data, char hex[SHA256_HEX_SIZE])
+{
+	struct strbuf path = STRBUF_INIT;
+
+	sha256_buffer(data, strlen(data), hex);
+	strbuf_addf(&path, "%s/%.2s/%s", objects, hex, hex + 2);
+	return strbuf_detach(&path, NULL);
+}
+
+static void sync_dir_fs(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(syncfs(fd), 0);
+	close(fd);
+}
+
+/*
+ * The order that makes a push crash-safe, seen in its system calls (see watch): every object
+ * renamed into place had its bytes covered by a completed syncfs and hashes to its name, every
+ * directory that gained names was fsynced before the push returned, no object was fsynced on its
+ * own, and there is one sync per batch, not per object. Then the watch is shown to catch the
+ * mistakes it looks for.
+ */
+static void test_publish_order(void **state)
+{
+	struct fixture *f = fixture_new(3000, 4096);
+	struct transfer_stats s;
+	struct strbuf report = STRBUF_INIT;
+	char *tmp = test_path(f->remote_dir, "tmp");
+	char *objects = test_path(f->remote_dir, "objects/sha256");
+	char *a = test_path(tmp, "a"), *b = test_path(tmp, "b");
+	char *dest_a, *dest_b, hex[SHA256_HEX_SIZE];
+
+	(void)state;
+	watch_start(f->remote_dir);
+	assert_int_equal(push(f, f->hexes, f->n, &quiet, &s, &report), 0);
+	expect_stats(&s, f->n, 0, f->n, f->total, 0, 0);
+	fprintf(stderr, "push of %zu objects: %zu syncfs, %zu renames\n", f->n, watch.syncfs_calls,
+		watch.renames);
+	assert_int_equal(watch.renames, f->n);
+	assert_int_equal(watch.unsynced, 0);
+	assert_int_equal(watch.unverified, 0);
+	assert_int_equal(dirs_pending(), 0);
+	assert_int_equal(watch.file_fsyncs, 0);
+	/* 3000 objects are more than one batch */
+	assert_true(watch.syncfs_calls >= 2 && watch.syncfs_calls <= 2 + f->n / 100);
+	assert_int_equal(count_entries(tmp), 0);
+	assert_int_equal(sha256sum_tree(f->remote_dir), f->n);
+
+	/* a file renamed with no sync since it was written, or changed after its sync */
+	test_write_file(a, "never synced");
+	dest_a = object_name(objects, "never synced", hex);
+	assert_int_equal(rename(a, dest_a), 0);
+	test_write_file(a, "changed after");
+	sync_dir_fs(tmp);
+	test_write_file(a, "changed after the sync");
+	free(dest_a);
+	dest_a = object_name(objects, "changed after the sync", hex);
+	assert_int_equal(rename(a, dest_a), 0);
+	assert_int_equal(watch.unsynced, 2);
+	assert_int_equal(watch.unverified, 0);
+	assert_true(dirs_pending() >= 1); /* and nothing synced the new names */
+	/* a synced file given a name that is not its digest */
+	test_write_file(b, "some bytes");
+	sync_dir_fs(tmp);
+	dest_b = object_name(objects, "other bytes", hex);
+	assert_int_equal(rename(b, dest_b), 0);
+	assert_int_equal(watch.unsynced, 2);
+	assert_int_equal(watch.unverified, 1);
+	watch_stop();
+
+	free(dest_a);
+	free(dest_b);
+	free(a);
+	free(b);
+	free(tmp);
+	free(objects);
+	strbuf_release(&report);
+	fixture_free(f);
+}
+
+/* A failed sync publishes nothing, leaves no upload behind, and the next push sends everything. */
+static void test_sync_failure(void **state)
+{
+	struct fixture *f = fixture_new(20, 0);
+	struct error err = ERROR_INIT;
+	struct transfer_stats s;
+	struct strbuf report = STRBUF_INIT;
+	char *tmp = test_path(f->remote_dir, "tmp");
+	const char *p;
+	int lines = 0;
+
+	(void)state;
+	watch_start(f->remote_dir);
+	watch.fail_syncfs = EIO;
+	assert_int_equal(transfer_push(f->cas, f->r, f->hexes, f->n, &quiet, &s, &report, &err),
+			 ERR_IO);
+	expect_stats(&s, f->n, 0, 0, 0, f->n, 0);
+	assert_non_null(strstr(err.msg, "20 of 20 objects not moved"));
+	assert_non_null(strstr(err.msg, "remote 'origin': cannot sync"));
+	for (p = report.buf; (p = strstr(p, ": remote 'origin': cannot sync")); p++)
+		lines++;
+	assert_int_equal(lines, f->n);
+	assert_int_equal(count_lines(report.buf), f->n);
+	assert_int_equal(watch.renames, 0);
+	assert_int_equal(sha256sum_tree(f->remote_dir), 0);
+	assert_int_equal(count_entries(tmp), 0);
+
+	strbuf_reset(&report);
+	assert_int_equal(push(f, f->hexes, f->n, &quiet, &s, &report), 0);
+	expect_stats(&s, f->n, 0, f->n, f->total, 0, 0);
+	assert_int_equal(watch.unsynced, 0);
+	assert_int_equal(sha256sum_tree(f->remote_dir), f->n);
+	watch_stop();
+	free(tmp);
+	strbuf_release(&report);
 	fixture_free(f);
 }
 
@@ -459,6 +913,8 @@ int main(void)
 		cmocka_unit_test(test_bad_digest),
 		cmocka_unit_test(test_jobs_same_result),
 		cmocka_unit_test(test_killed_push_resumes),
+		cmocka_unit_test(test_publish_order),
+		cmocka_unit_test(test_sync_failure),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
