@@ -163,27 +163,6 @@ int pointer_load(struct pointer *out, const char *pointer_path, struct error *er
 	return rc;
 }
 
-/* desc is user text: emit it double-quoted with YAML escapes so any content round-trips. */
-static void add_quoted(struct strbuf *out, const char *s)
-{
-	strbuf_addch(out, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			strbuf_addf(out, "\\%c", c);
-		else if (c == '\n')
-			strbuf_addstr(out, "\\n");
-		else if (c == '\t')
-			strbuf_addstr(out, "\\t");
-		else if (c < 0x20 || c == 0x7f)
-			strbuf_addf(out, "\\x%02x", c);
-		else
-			strbuf_addch(out, (char)c);
-	}
-	strbuf_addch(out, '"');
-}
-
 void pointer_format(const struct pointer *p, struct strbuf *out)
 {
 	strbuf_addstr(out, "# ferry data pointer: commit this file; 'ferry data checkout' "
@@ -194,7 +173,7 @@ void pointer_format(const struct pointer *p, struct strbuf *out)
 		strbuf_addf(out, "files: %" PRIu64 "\n", p->nfiles);
 	if (p->desc) {
 		strbuf_addstr(out, "desc: ");
-		add_quoted(out, p->desc);
+		yaml_add_quoted(out, p->desc);
 		strbuf_addch(out, '\n');
 	}
 }

@@ -65,18 +65,6 @@ void config_release(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-/* Single-quoted YAML takes any text; a quote inside is written twice. */
-static void add_single_quoted(struct strbuf *out, const char *s)
-{
-	strbuf_addch(out, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			strbuf_addch(out, '\'');
-		strbuf_addch(out, *s);
-	}
-	strbuf_addch(out, '\'');
-}
-
 void config_format(const struct config *cfg, struct strbuf *out)
 {
 	strbuf_addstr(out,
@@ -102,7 +90,7 @@ void config_format(const struct config *cfg, struct strbuf *out)
 	strbuf_addstr(out, "remotes:\n");
 	for (size_t i = 0; i < cfg->nr_remotes; i++) {
 		strbuf_addf(out, "  %s:\n    url: ", cfg->remotes[i].name);
-		add_single_quoted(out, cfg->remotes[i].url);
+		yaml_add_quoted(out, cfg->remotes[i].url);
 		strbuf_addch(out, '\n');
 	}
 }

@@ -8,6 +8,9 @@
 #include <libfyaml.h>
 #include <stddef.h>
 
+struct error;
+struct strbuf;
+
 /*
  * Parses buf (len bytes, copied) as a single YAML document into *out. The caller owns the
  * document and everything in it and frees it with fy_document_destroy(). An empty stream (only
@@ -43,6 +46,12 @@ const char *yaml_node_kind_name(struct fy_node *node);
  * Reports a semantic problem at node's position: sets err to ERR_INVALID with
  * "NAME:LINE:COL: <message>" and returns ERR_INVALID.
  */
+/*
+ * Appends s as a YAML double-quoted scalar with escapes, so any text reads back unchanged.
+ * (Single-quoted scalars with runs of '' are misread by libfyaml 0.7.12; found by fuzzing.)
+ */
+void yaml_add_quoted(struct strbuf *out, const char *s);
+
 int yaml_error_at(struct error *err, const char *name, struct fy_node *node, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

@@ -1,0 +1,181 @@
+/* `ferry data profile FILE`: column types and summary statistics of a CSV file. */
+#include "util/common.h"
+#include "cli/cli.h"
+#include "cli/cmd_profile.h"
+#include "cli/options.h"
+#include "cli/output.h"
+#include "table/profile.h"
+#include "table/table.h"
+#include "util/progress.h"
+
+#define TOP_SHOWN 5 /* most frequent values in the summary; --json has all --top of them */
+
+static const char *const profile_usage[] = {
+	"ferry data profile [--top N] [--bins N] [--na TOKENS] FILE",
+	"",
+	"Reads FILE (CSV with a header row), infers each column's type (numeric, boolean,",
+	"categorical) and prints count, missing, mean, std, min, median and max of each numeric",
+	"column and the most frequent values of the others. A missing value is an empty field;",
+	"--na adds tokens such as NA,NaN,null. --json prints the whole profile, with quantiles,",
+	"histograms and frequencies.",
+	NULL,
+};
+
+/* Splits "NA,NaN,null" into tokens that point into copy (which the caller frees). */
+static size_t split_tokens(const char ***out, char **copy, const char *list)
+{
+	const char **tokens;
+	size_t n = 0;
+	char *p;
+
+	*copy = xstrdup(list);
+	tokens = xcalloc(strlen(list) + 2, sizeof(*tokens));
+	for (p = *copy;; p++) {
+		char *comma = strchr(p, ',');
+
+		tokens[n++] = p;
+		if (!comma)
+			break;
+		*comma = '\0';
+		p = comma;
+	}
+	*out = tokens;
+	return n;
+}
+
+static int name_width(const struct profile *p)
+{
+	size_t w = strlen("column");
+
+	for (size_t j = 0; j < p->ncols; j++)
+		if (strlen(p->cols[j].name) > w)
+			w = strlen(p->cols[j].name);
+	return w > 40 ? 40 : (int)w;
+}
+
+static void print_stat(int ok, double v)
+{
+	if (ok)
+		printf("  %12.6g", v);
+	else
+		printf("  %12s", "-");
+}
+
+static void print_numeric(const struct profile *p, int w)
+{
+	int header = 0;
+
+	for (size_t j = 0; j < p->ncols; j++) {
+		const struct column_profile *cp = &p->cols[j];
+
+		if (cp->type != COLUMN_NUMERIC)
+			continue;
+		if (!header++)
+			printf("\n%-*s  %10s  %8s  %12s  %12s  %12s  %12s  %12s\n", w, "column",
+			       "count", "missing", "mean", "std", "min", "median", "max");
+		printf("%-*s  %10" PRIu64 "  %8" PRIu64, w, cp->name, cp->count, cp->missing);
+		print_stat(cp->count > 0, cp->mean);
+		print_stat(cp->count > 1, cp->std);
+		print_stat(cp->count > 0, cp->min);
+		print_stat(cp->count > 0, cp->quantiles[3]);
+		print_stat(cp->count > 0, cp->max);
+		putchar('\n');
+	}
+}
+
+static void print_others(const struct profile *p, int w)
+{
+	int header = 0;
+
+	for (size_t j = 0; j < p->ncols; j++) {
+		const struct column_profile *cp = &p->cols[j];
+		size_t shown = cp->ntop < TOP_SHOWN ? cp->ntop : TOP_SHOWN;
+
+		if (cp->type == COLUMN_NUMERIC)
+			continue;
+		if (!header++)
+			printf("\n%-*s  %-11s  %10s  %8s  %8s  %s\n", w, "column", "type", "count",
+			       "missing", "unique", "most frequent");
+		printf("%-*s  %-11s  %10" PRIu64 "  %8" PRIu64 "  %8" PRIu64 "  ", w, cp->name,
+		       column_type_name(cp->type), cp->count, cp->missing, cp->unique);
+		for (size_t i = 0; i < shown; i++)
+			printf("%s%s (%" PRIu64 ")", i ? ", " : "", cp->top[i].value,
+			       cp->top[i].count);
+		if (cp->unique > shown)
+			printf("%s... %" PRIu64 " more", shown ? ", " : "", cp->unique - shown);
+		putchar('\n');
+	}
+}
+
+static void print_summary(const char *path, const struct profile *p)
+{
+	int w = name_width(p);
+
+	printf("%s: %" PRIu64 " row%s, %zu column%s\n", path, p->rows, p->rows == 1 ? "" : "s",
+	       p->ncols, p->ncols == 1 ? "" : "s");
+	print_numeric(p, w);
+	print_others(p, w);
+}
+
+static int load_file(struct table **out, const char *path, const char *na, struct ctx *ctx)
+{
+	struct table_options topts = TABLE_OPTIONS_INIT;
+	const char **tokens = NULL;
+	char *copy = NULL;
+	struct stat st;
+	int rc;
+
+	if (na)
+		topts.n_na_tokens = split_tokens(&tokens, &copy, na);
+	topts.na_tokens = tokens;
+	topts.progress = progress_start("reading", stat(path, &st) ? 0 : (uint64_t)st.st_size,
+					PROGRESS_BYTES, ctx->quiet || ctx->json);
+	rc = table_load(out, path, &topts, &ctx->err);
+	progress_finish(topts.progress);
+	free(tokens);
+	free(copy);
+	return rc;
+}
+
+int data_profile(int argc, const char **argv, struct ctx *ctx)
+{
+	int64_t top = 50, bins = 10;
+	const char *na = NULL;
+	struct option opts[] = {
+		OPT_INT(0, "top", &top, "N", "most frequent values kept per column (default 50)"),
+		OPT_INT(0, "bins", &bins, "N", "histogram bins of numeric columns (default 10)"),
+		OPT_STRING(0, "na", &na, "TOKENS",
+			   "comma-separated values that also mean missing, e.g. NA,NaN,null"),
+		OPT_END(),
+	};
+	struct profile_options popts = PROFILE_OPTIONS_INIT;
+	struct table *t = NULL;
+	struct profile *p = NULL;
+	json_t *j;
+	int nargs, rc = parse_options(&nargs, argc, argv, opts, profile_usage, ctx);
+
+	if (rc)
+		return rc;
+	if (nargs != 1)
+		return error_set(&ctx->err, ERR_USAGE,
+				 "'ferry data profile' takes exactly one FILE");
+	if (top < 0 || top > 1000000)
+		return error_set(&ctx->err, ERR_USAGE, "--top must be between 0 and 1000000");
+	if (bins < 1 || bins > 10000)
+		return error_set(&ctx->err, ERR_USAGE, "--bins must be between 1 and 10000");
+	popts.top = (size_t)top;
+	popts.bins = (size_t)bins;
+	rc = load_file(&t, argv[0], na, ctx);
+	if (!rc)
+		rc = profile_compute(&p, t, &popts, &ctx->err);
+	if (!rc && ctx->json) {
+		j = profile_to_json(p);
+		output_json(j);
+		json_decref(j);
+	} else if (!rc) {
+		print_summary(argv[0], p);
+	}
+	profile_free(p);
+	table_free(t);
+	return rc;
+}
