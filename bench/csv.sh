@@ -19,8 +19,8 @@
 #   FERRY=PATH          ferry binary to measure (default: build-bench/ferry, configured and
 #                       brought up to date with cmake, Release)
 #   BENCH_DIR=DIR       where the generated CSV is kept between runs (default: /tmp/ferry-bench-csv);
-#                       it is regenerated when missing. The project ferry needs is made in a
-#                       temporary directory there and removed at exit.
+#                       it is regenerated when missing. Scratch files go to a temporary
+#                       directory there, removed at exit.
 #   BENCH_RUNS=N        runs of each measurement (default: 3)
 #   BENCH_CSV_MB=N      approximate size of the generated file in MB (default: 200)
 #   BENCH_NO_INSTALL=1  do not apt-get missing packages (python3-pandas); fail instead
@@ -137,8 +137,6 @@ if mode == "profile":
     json.dump({c: o["mean"] for c, o in out.items()}, open(sys.argv[3], "w"))
 print(f"{elapsed:.4f} {len(df)} {len(df.columns)}")
 EOF
-
-(cd "$W" && "$FERRY" -q init >/dev/null)
 
 # ferry_run: the whole `ferry data profile --json` process; sets ferry_total, ferry_load and
 # ferry_rows (from its debug log line "loaded '...': N rows, M columns, B bytes in S s").

@@ -43,13 +43,46 @@ static size_t split_tokens(const char ***out, char **copy, const char *list)
 	return n;
 }
 
+/* Prints s with control characters escaped, so that a value holding a newline keeps its line. */
+static void print_text(const char *s, int width)
+{
+	int n = 0;
+
+	for (; *s; s++, n++) {
+		if (*s == '\n')
+			fputs("\\n", stdout);
+		else if (*s == '\r')
+			fputs("\\r", stdout);
+		else if (*s == '\t')
+			fputs("\\t", stdout);
+		else if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			printf("\\x%02x", (unsigned char)*s);
+		else
+			putchar(*s);
+		/* a UTF-8 continuation byte is not a new column */
+		n -= ((unsigned char)*s & 0xC0) == 0x80;
+	}
+	if (n < width)
+		printf("%*s", width - n, "");
+}
+
+/* Characters in s (not bytes: names are UTF-8). */
+static size_t text_width(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
 static int name_width(const struct profile *p)
 {
 	size_t w = strlen("column");
 
 	for (size_t j = 0; j < p->ncols; j++)
-		if (strlen(p->cols[j].name) > w)
-			w = strlen(p->cols[j].name);
+		if (text_width(p->cols[j].name) > w)
+			w = text_width(p->cols[j].name);
 	return w > 40 ? 40 : (int)w;
 }
 
@@ -73,7 +106,8 @@ static void print_numeric(const struct profile *p, int w)
 		if (!header++)
 			printf("\n%-*s  %10s  %8s  %12s  %12s  %12s  %12s  %12s\n", w, "column",
 			       "count", "missing", "mean", "std", "min", "median", "max");
-		printf("%-*s  %10" PRIu64 "  %8" PRIu64, w, cp->name, cp->count, cp->missing);
+		print_text(cp->name, w);
+		printf("  %10" PRIu64 "  %8" PRIu64, cp->count, cp->missing);
 		print_stat(cp->count > 0, cp->mean);
 		print_stat(cp->count > 1, cp->std);
 		print_stat(cp->count > 0, cp->min);
@@ -96,11 +130,14 @@ static void print_others(const struct profile *p, int w)
 		if (!header++)
 			printf("\n%-*s  %-11s  %10s  %8s  %8s  %s\n", w, "column", "type", "count",
 			       "missing", "unique", "most frequent");
-		printf("%-*s  %-11s  %10" PRIu64 "  %8" PRIu64 "  %8" PRIu64 "  ", w, cp->name,
+		print_text(cp->name, w);
+		printf("  %-11s  %10" PRIu64 "  %8" PRIu64 "  %8" PRIu64 "  ",
 		       column_type_name(cp->type), cp->count, cp->missing, cp->unique);
-		for (size_t i = 0; i < shown; i++)
-			printf("%s%s (%" PRIu64 ")", i ? ", " : "", cp->top[i].value,
-			       cp->top[i].count);
+		for (size_t i = 0; i < shown; i++) {
+			fputs(i ? ", " : "", stdout);
+			print_text(cp->top[i].value, 0);
+			printf(" (%" PRIu64 ")", cp->top[i].count);
+		}
 		if (cp->unique > shown)
 			printf("%s... %" PRIu64 " more", shown ? ", " : "", cp->unique - shown);
 		putchar('\n');
@@ -111,8 +148,9 @@ static void print_summary(const char *path, const struct profile *p)
 {
 	int w = name_width(p);
 
-	printf("%s: %" PRIu64 " row%s, %zu column%s\n", path, p->rows, p->rows == 1 ? "" : "s",
-	       p->ncols, p->ncols == 1 ? "" : "s");
+	print_text(path, 0);
+	printf(": %" PRIu64 " row%s, %zu column%s\n", p->rows, p->rows == 1 ? "" : "s", p->ncols,
+	       p->ncols == 1 ? "" : "s");
 	print_numeric(p, w);
 	print_others(p, w);
 }

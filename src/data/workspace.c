@@ -711,21 +711,79 @@ static int check_present(size_t i, void *data, struct error *err)
 	return 0;
 }
 
-/* How many of p's objects the cache lacks (a directory without its manifest: all of them). */
-static int count_missing(struct workspace *ws, const struct pointer *p, uint64_t *out,
+struct hex_array {
+	char **items;
+	size_t nr, alloc;
+};
+
+static int keep_hex(const char *hex, uint64_t size, void *data)
+{
+	struct hex_array *set = data;
+
+	(void)size;
+	ALLOC_GROW(set->items, set->nr + 1, set->alloc);
+	set->items[set->nr++] = xstrdup(hex);
+	return 0;
+}
+
+static int cmp_hex(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * How many of the n objects in hexes the cache lacks. For many objects, listing the cache once
+ * (256 directory reads) is several times cheaper than a stat per object.
+ */
+static int missing_among(struct workspace *ws, const char *const *hexes, size_t n, uint64_t *out,
 			 struct error *err)
+{
+	struct hex_array present = { NULL, 0, 0 };
+	struct presence pr = { ws->cas, hexes, 0 };
+	int rc;
+
+	if (n < 512) {
+		rc = workpool_run(n, ws->jobs, 0, check_present, &pr, err);
+		*out = pr.missing;
+		return rc;
+	}
+	rc = cas_foreach(ws->cas, keep_hex, &present, err);
+	if (!rc && present.nr)
+		qsort(present.items, present.nr, sizeof(*present.items), cmp_hex);
+	*out = 0;
+	for (size_t i = 0; !rc && i < n; i++)
+		if (!present.nr ||
+		    !bsearch(&hexes[i], present.items, present.nr, sizeof(*present.items), cmp_hex))
+			++*out;
+	for (size_t i = 0; i < present.nr; i++)
+		free(present.items[i]);
+	free(present.items);
+	return rc;
+}
+
+/*
+ * How many of p's objects the cache lacks (a directory without its manifest: all of them).
+ * known: the directory's manifest when the caller already has it (the workspace matches p).
+ */
+static int count_missing(struct workspace *ws, const struct pointer *p,
+			 const struct manifest *known, uint64_t *out, struct error *err)
 {
 	char **hexes = NULL;
 	size_t n = 0, alloc = 0;
-	int incomplete = 0;
-	struct presence pr = { ws->cas, NULL, 0 };
-	int rc = workspace_objects(ws, p, &hexes, &n, &alloc, &incomplete, err);
+	int incomplete = 0, rc = 0;
 
-	if (!rc) {
-		pr.hexes = (const char *const *)hexes;
-		rc = workpool_run(n, ws->jobs, 0, check_present, &pr, err);
+	if (known && p->is_dir) {
+		hexes = xcalloc(known->nr + 1, sizeof(*hexes));
+		hexes[n++] = xstrdup(p->hex);
+		for (size_t i = 0; i < known->nr; i++)
+			hexes[n++] = xstrdup(known->items[i].hex);
+	} else {
+		rc = workspace_objects(ws, p, &hexes, &n, &alloc, &incomplete, err);
 	}
-	*out = incomplete ? p->nfiles + 1 : pr.missing;
+	if (!rc)
+		rc = missing_among(ws, (const char *const *)hexes, n, out, err);
+	if (incomplete)
+		*out = p->nfiles + 1;
 	for (size_t i = 0; i < n; i++)
 		free(hexes[i]);
 	free(hexes);
@@ -765,7 +823,7 @@ int workspace_status(struct workspace *ws, const struct tracked *t, struct statu
 	memset(out, 0, sizeof(*out));
 	if (rc == ERR_NOTFOUND) {
 		out->state = DATA_MISSING;
-		return count_missing(ws, &t->ptr, &out->missing_objects, err);
+		return count_missing(ws, &t->ptr, NULL, &out->missing_objects, err);
 	}
 	if (rc) {
 		*err = scan_err;
@@ -779,7 +837,7 @@ int workspace_status(struct workspace *ws, const struct tracked *t, struct statu
 	if (strcmp(res.hex, t->ptr.hex) || res.is_dir != t->ptr.is_dir) {
 		out->state = DATA_MODIFIED;
 	} else {
-		rc = count_missing(ws, &t->ptr, &out->missing_objects, err);
+		rc = count_missing(ws, &t->ptr, &out->current, &out->missing_objects, err);
 		out->state = out->missing_objects ? DATA_NOT_IN_CACHE : DATA_UP_TO_DATE;
 	}
 	scan_result_release(&res);

@@ -25,7 +25,9 @@ struct csv_reader {
 	char *name;
 	int fd; /* -1 when reading from src */
 	const unsigned char *src;
-	size_t src_len, src_pos;
+	size_t src_len;
+	uint64_t start, limit; /* input offsets where reading starts and stops (parts) */
+	int part;	       /* a part of the input: pread, no header */
 
 	unsigned char *buf; /* cap bytes, a sentinel NUL, SLACK more initialised bytes */
 	size_t cap, pos, end;
@@ -469,20 +471,24 @@ static void finish_fields(struct csv_field *fields, size_t n)
 
 static ssize_t read_source(struct csv_reader *r, unsigned char *dst, size_t n)
 {
+	uint64_t at = r->start + r->bytes; /* input offset of the next byte */
 	ssize_t got;
 
+	if (at >= r->limit)
+		return 0;
+	if (n > r->limit - at)
+		n = (size_t)(r->limit - at);
 	if (r->fd < 0) {
-		size_t left = r->src_len - r->src_pos;
+		size_t left = at < r->src_len ? r->src_len - (size_t)at : 0;
 
 		if (n > left)
 			n = left;
 		if (n)
-			memcpy(dst, r->src + r->src_pos, n);
-		r->src_pos += n;
+			memcpy(dst, r->src + at, n);
 		return (ssize_t)n;
 	}
 	do
-		got = read(r->fd, dst, n);
+		got = r->part ? pread(r->fd, dst, n, (off_t)at) : read(r->fd, dst, n);
 	while (got < 0 && errno == EINTR);
 	return got;
 }
@@ -615,6 +621,7 @@ static int read_header(char ***out, size_t *ncols, struct csv_reader *r, struct 
 
 static void reset(struct csv_reader *r)
 {
+	r->limit = UINT64_MAX;
 	r->pos = r->end = 0;
 	r->eof = 0;
 	r->at_start = 1;
@@ -865,10 +872,11 @@ int csv_rewind(struct csv_reader *r, struct error *err)
 	size_t n = 0;
 	int rc, same;
 
+	if (r->part)
+		BUG("csv_rewind on a part of '%s'", r->name);
 	if (r->fd >= 0 && lseek(r->fd, 0, SEEK_SET) != 0)
 		return error_set(err, ERR_UNSUPPORTED, "cannot read '%s' twice: it is not a file",
 				 r->name);
-	r->src_pos = 0;
 	reset(r);
 	rc = read_header(&names, &n, r, err);
 	if (rc)
@@ -905,4 +913,79 @@ uint64_t csv_bytes_read(const struct csv_reader *r)
 uint64_t csv_rows_read(const struct csv_reader *r)
 {
 	return r->rows;
+}
+
+/* Parts, for loading one input on two threads (table_internal.h) ------------------------------ */
+
+uint64_t csv_input_size(const struct csv_reader *r)
+{
+	struct stat st;
+
+	if (r->fd < 0)
+		return r->src_len;
+	return fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+}
+
+int csv_split_point(uint64_t *out, const struct csv_reader *r, uint64_t from)
+{
+	char chunk[65536];
+	uint64_t size = csv_input_size(r);
+
+	for (uint64_t at = from; at < size && at - from < CSV_BUFFER_SIZE; at += sizeof(chunk)) {
+		size_t n = size - at < sizeof(chunk) ? (size_t)(size - at) : sizeof(chunk);
+		const char *nl;
+
+		if (r->fd < 0)
+			memcpy(chunk, r->src + at, n);
+		else if (pread(r->fd, chunk, n, (off_t)at) != (ssize_t)n)
+			return -1;
+		nl = memchr(chunk, '\n', n);
+		if (nl) {
+			*out = at + (uint64_t)(nl - chunk) + 1;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int csv_open_part(struct csv_reader **out, const struct csv_reader *r, uint64_t start, uint64_t end,
+		  struct error *err)
+{
+	struct csv_reader *p = xcalloc(1, sizeof(*p));
+
+	p->name = xstrdup(r->name);
+	p->fd = -1;
+	if (r->fd >= 0 && (p->fd = dup(r->fd)) < 0) {
+		int e = errno;
+
+		free(p->name);
+		free(p);
+		return error_errno(err, ERR_IO, e, "cannot read '%s'", r->name);
+	}
+	p->src = r->src;
+	p->src_len = r->src_len;
+	p->part = 1;
+	p->cap = csv_buffer_size ? csv_buffer_size : 1;
+	p->buf = xcalloc(1, p->cap + 1 + SLACK);
+	reset(p);
+	p->start = start;
+	p->limit = end;
+	p->at_start = 0; /* no BOM, no header */
+	p->ncols = r->ncols;
+	p->names = xcalloc(r->ncols, sizeof(*p->names));
+	for (size_t j = 0; j < r->ncols; j++)
+		p->names[j] = xstrdup(r->names[j]);
+	ALLOC_GROW(p->fields, p->ncols + 1, p->fields_alloc);
+	*out = p;
+	return 0;
+}
+
+void csv_set_limit(struct csv_reader *r, uint64_t end)
+{
+	r->limit = end;
+}
+
+uint64_t csv_line(const struct csv_reader *r)
+{
+	return r->line;
 }

@@ -21,9 +21,13 @@
  * loading fails at the first one: "data.csv:17:4: expected a finite number in column 'age',
  * got 'inf' (a missing value is an empty field)". Make them missing with NA tokens instead.
  *
- * Loading is one streaming pass. A column that turns categorical after numbers or booleans were
- * seen in it (say "1", "2", ..., "n/a") needs the original text of its earlier rows: those rows
- * are read again from the file (a second, partial pass), so table_load needs a seekable file.
+ * Loading is one streaming pass; an input of 16 MiB or more is read as two halves on two threads
+ * (the second from the first line end after the middle) and merged, with exactly the result of
+ * one pass: if that line end was inside quotes, or anything fails, the input is read again in one
+ * pass, which also reports errors exactly as one pass does. A column that turns categorical after
+ * numbers or booleans were seen in it (say "1", "2", ..., "n/a") needs the original text of its
+ * earlier rows: those rows are read again from the file (a second, partial pass), so table_load
+ * needs a seekable file for such columns.
  */
 #ifndef FERRY_TABLE_TABLE_H
 #define FERRY_TABLE_TABLE_H

@@ -5,6 +5,7 @@
 #include "util/common.h"
 #include "helpers.h"
 #include "table/table.h"
+#include "table/table_internal.h"
 
 #include <math.h>
 
@@ -381,6 +382,107 @@ static void test_fixture_file(void **state)
 	free(path);
 }
 
+static void assert_same_table(const struct table *a, const struct table *b)
+{
+	assert_int_equal(a->nrows, b->nrows);
+	assert_int_equal(a->ncols, b->ncols);
+	for (size_t j = 0; j < a->ncols; j++) {
+		const struct column *x = a->cols[j], *y = b->cols[j];
+
+		assert_string_equal(x->name, y->name);
+		assert_int_equal(x->type, y->type);
+		assert_int_equal(x->n_missing, y->n_missing);
+		for (size_t i = 0; i < a->nrows; i++)
+			assert_int_equal(column_is_missing(x, i), column_is_missing(y, i));
+		if (x->type != COLUMN_CATEGORICAL) {
+			assert_memory_equal(x->values, y->values, a->nrows * sizeof(*x->values));
+			continue;
+		}
+		assert_memory_equal(x->codes, y->codes, a->nrows * sizeof(*x->codes));
+		assert_int_equal(column_ncategories(x), column_ncategories(y));
+		for (uint32_t k = 0; k < column_ncategories(x); k++)
+			assert_string_equal(column_category(x, k), column_category(y, k));
+	}
+}
+
+/* One value in the style of kind: 0 missing, 1 integers, 2 decimals, 3 booleans, 4 words. */
+static void random_value(struct strbuf *sb, int kind, uint64_t *rng)
+{
+	static const char *const words[] = { "a", "b", "007", "7", "x y", "TRUE" };
+	static const char *const bools[] = { "TRUE", "False", "true" };
+	uint64_t r = (*rng = *rng * 6364136223846793005u + 1442695040888963407u) >> 33;
+
+	if (kind == 0 || r % 11 == 0)
+		return; /* missing, sometimes in any column */
+	if (r % 97 == 1)
+		strbuf_addstr(sb, "\"q,\nline\""); /* a newline inside quotes: maybe at the split */
+	else if (kind == 1)
+		strbuf_addf(sb, "%d", (int)(r % 200) - 100);
+	else if (kind == 2)
+		strbuf_addf(sb, r % 2 ? "%.3f" : "\"%.2e\"", (double)(r % 100000) / 7.0);
+	else if (kind == 3)
+		strbuf_addstr(sb, bools[r % 3]);
+	else
+		strbuf_addstr(sb, words[r % 6]);
+}
+
+static int load_mode(struct table **out, struct strbuf *csv, int halves, struct error *err)
+{
+	int rc;
+
+	table_split_min_bytes = halves ? 0 : SIZE_MAX;
+	csv_buffer_size = halves ? 16 : CSV_BUFFER_SIZE; /* so that the header read leaves room */
+	rc = table_load_buffer(out, "t.csv", csv->buf, csv->len, NULL, err);
+	table_split_min_bytes = 16u << 20;
+	csv_buffer_size = CSV_BUFFER_SIZE;
+	return rc;
+}
+
+/*
+ * Loading in two halves (a big file on two threads) gives exactly what one pass gives: the same
+ * types, values, categories in the same order, missing cells, and the same errors. Random files
+ * whose halves disagree about types in every way, some with a newline inside quotes.
+ */
+static void test_halves_same_as_one_pass(void **state)
+{
+	uint64_t rng = 99;
+
+	(void)state;
+	for (int round = 0; round < 400; round++) {
+		struct strbuf csv = STRBUF_INIT;
+		struct table *one = NULL, *two = NULL;
+		struct error e1 = ERROR_INIT, e2 = ERROR_INIT;
+		int kinds[2][4], rows = 10 + round % 37, rc1, rc2;
+
+		for (int h = 0; h < 2; h++)
+			for (int j = 0; j < 4; j++)
+				kinds[h][j] =
+				    (int)((rng = rng * 6364136223846793005u + 1) >> 60) % 5;
+		strbuf_addstr(&csv, "a,b,c,d\n");
+		for (int i = 0; i < rows; i++) {
+			for (int j = 0; j < 4; j++) {
+				if (j)
+					strbuf_addch(&csv, ',');
+				random_value(&csv, kinds[i >= rows / 2][j], &rng);
+			}
+			if (round % 50 == 7 && i == rows - 2)
+				strbuf_addstr(&csv, ",extra"); /* an error late in the file */
+			if (round % 50 == 9 && i == rows - 3)
+				strbuf_addstr(&csv, "\n1,inf,2,3"); /* a non-finite number maybe */
+			strbuf_addch(&csv, '\n');
+		}
+		rc1 = load_mode(&one, &csv, 0, &e1);
+		rc2 = load_mode(&two, &csv, 1, &e2);
+		assert_int_equal(rc1, rc2);
+		assert_string_equal(e1.msg, e2.msg);
+		if (!rc1)
+			assert_same_table(one, two);
+		table_free(one);
+		table_free(two);
+		strbuf_release(&csv);
+	}
+}
+
 static struct table *load_example(const char *file)
 {
 	char name[256];
@@ -472,6 +574,7 @@ int main(void)
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_append),
 		cmocka_unit_test(test_append_to_loaded),
+		cmocka_unit_test(test_halves_same_as_one_pass),
 		cmocka_unit_test(test_fixture_file),
 		cmocka_unit_test(test_datasets),
 	};
