@@ -176,23 +176,6 @@ int cas_has(const struct cas *cas, const char *hex)
 	return is_object_hex(hex) && object_present(cas, hex, UINT64_MAX);
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* A page-aligned buffer: reads into unaligned memory are measurably slower. */
 struct abuf {
 	void *raw;
@@ -828,7 +811,7 @@ static int try_copy(struct add_job *job, struct error *err)
 	    (rc = tmpobj_create(job->cas, job->whole ? job->hex : NULL, &job->t, err)))
 		return rc;
 	if (job->whole) {
-		if (write_all(job->t.fd, job->buf.p, (size_t)job->st.st_size))
+		if (fs_write_all(job->t.fd, job->buf.p, (size_t)job->st.st_size))
 			return add_io_error(job, errno, "copy", err);
 	} else {
 		rc = copy_and_hash(job, err);
@@ -929,7 +912,7 @@ int cas_add_buffer(struct cas *cas, const void *data, size_t len, char out_hex[S
 	rc = tmpobj_create(cas, hex, &t, err);
 	if (rc)
 		goto out;
-	if (write_all(t.fd, data, len) || fchmod(t.fd, OBJECT_MODE)) {
+	if (fs_write_all(t.fd, data, len) || fchmod(t.fd, OBJECT_MODE)) {
 		rc = error_errno(err, ERR_IO, errno, "cannot write object sha256:%s to the cache",
 				 hex);
 		goto out;
@@ -1301,7 +1284,7 @@ int cas_writer_write(struct cas_writer *w, const void *data, size_t len, struct 
 	if (w->failed)
 		return error_set(err, ERR_IO,
 				 "cannot write object sha256:%s: an earlier write failed", w->hex);
-	if (write_all(w->t.fd, data, len)) {
+	if (fs_write_all(w->t.fd, data, len)) {
 		w->failed = 1;
 		return error_errno(err, ERR_IO, errno,
 				   "cannot write received object sha256:%s to the cache", w->hex);

@@ -71,23 +71,6 @@ static void object_path(struct strbuf *out, const struct remote_local *rl, const
 	strbuf_addf(out, "%s/%.2s/%s", rl->objects, hex, hex + 2);
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int local_open(struct remote **out, const char *url, struct error *err)
 {
 	struct remote_local *rl = NULL;
@@ -240,7 +223,7 @@ static int copy_source(int fd, const char *tmp, struct remote_local *rl, struct 
 			return (int)n;
 		if (n == 0)
 			break;
-		if (write_all(fd, buf, (size_t)n))
+		if (fs_write_all(fd, buf, (size_t)n))
 			return error_errno(err, ERR_IO, errno, "remote '%s': cannot write '%s'",
 					   rl->base.name, tmp);
 	}

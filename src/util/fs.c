@@ -8,7 +8,7 @@
 
 #define READ_CHUNK 65536
 
-static int write_all(int fd, const void *data, size_t len)
+int fs_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -61,7 +61,7 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		strbuf_reset(&tmp);
 		goto out;
 	}
-	if (write_all(fd, data, len) || fchmod(fd, mode) || fsync(fd)) {
+	if (fs_write_all(fd, data, len) || fchmod(fd, mode) || fsync(fd)) {
 		rc = error_errno(err, ERR_IO, errno, "cannot write '%s'", tmp.buf);
 		goto out;
 	}

@@ -23,6 +23,9 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
  * more than max_size bytes, ERR_IO otherwise (a directory, no permission...). On failure out is
  * as it was.
  */
+/* Writes all len bytes to fd, retrying short writes and EINTR; -1 with errno set on failure. */
+int fs_write_all(int fd, const void *data, size_t len);
+
 int fs_read_file(struct strbuf *out, const char *path, size_t max_size, struct error *err);
 
 /* mkdir -p: creates path and missing parents with mode (less the umask). ERR_IO on failure. */
