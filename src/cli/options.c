@@ -235,8 +235,15 @@ static void print_option_table(const struct option *opts)
 
 void usage_print(const char *const *usage, const struct option *opts)
 {
-	for (int i = 0; usage && usage[i]; i++)
-		printf("%s %s\n", i ? "   or:" : "usage:", usage[i]);
+	int text = 0; /* after an empty line, usage lines are description, printed as they are */
+
+	for (int i = 0; usage && usage[i]; i++) {
+		text |= !usage[i][0];
+		if (text)
+			printf("%s\n", usage[i]);
+		else
+			printf("%s %s\n", i ? "   or:" : "usage:", usage[i]);
+	}
 	if (opts && opts->type != OPTION_END) {
 		printf("\n");
 		print_option_table(opts);
