@@ -80,5 +80,8 @@ int cmd_store(int argc, const char **argv, struct ctx *ctx);
 int cmd_config(int argc, const char **argv, struct ctx *ctx);
 int cmd_data(int argc, const char **argv, struct ctx *ctx);
 int cmd_remote(int argc, const char **argv, struct ctx *ctx);
+int cmd_train(int argc, const char **argv, struct ctx *ctx);
+int cmd_eval(int argc, const char **argv, struct ctx *ctx);
+int cmd_predict(int argc, const char **argv, struct ctx *ctx);
 
 #endif

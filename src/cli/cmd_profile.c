@@ -2,6 +2,7 @@
 #include "util/common.h"
 #include "cli/cli.h"
 #include "cli/cmd_profile.h"
+#include "cli/ml_common.h"
 #include "cli/options.h"
 #include "cli/output.h"
 #include "table/profile.h"
@@ -20,28 +21,6 @@ static const char *const profile_usage[] = {
 	"histograms and frequencies.",
 	NULL,
 };
-
-/* Splits "NA,NaN,null" into tokens that point into copy (which the caller frees). */
-static size_t split_tokens(const char ***out, char **copy, const char *list)
-{
-	const char **tokens;
-	size_t n = 0;
-	char *p;
-
-	*copy = xstrdup(list);
-	tokens = xcalloc(strlen(list) + 2, sizeof(*tokens));
-	for (p = *copy;; p++) {
-		char *comma = strchr(p, ',');
-
-		tokens[n++] = p;
-		if (!comma)
-			break;
-		*comma = '\0';
-		p = comma;
-	}
-	*out = tokens;
-	return n;
-}
 
 /* Prints s with control characters escaped, so that a value holding a newline keeps its line. */
 static void print_text(const char *s, int width)
@@ -158,20 +137,19 @@ static void print_summary(const char *path, const struct profile *p)
 static int load_file(struct table **out, const char *path, const char *na, struct ctx *ctx)
 {
 	struct table_options topts = TABLE_OPTIONS_INIT;
-	const char **tokens = NULL;
-	char *copy = NULL;
+	struct ml_tokens tokens = ML_TOKENS_INIT;
 	struct stat st;
 	int rc;
 
 	if (na)
-		topts.n_na_tokens = split_tokens(&tokens, &copy, na);
-	topts.na_tokens = tokens;
+		ml_tokens_split(&tokens, na);
+	topts.na_tokens = tokens.v;
+	topts.n_na_tokens = tokens.nr;
 	topts.progress = progress_start("reading", stat(path, &st) ? 0 : (uint64_t)st.st_size,
 					PROGRESS_BYTES, ctx->quiet || ctx->json);
 	rc = table_load(out, path, &topts, &ctx->err);
 	progress_finish(topts.progress);
-	free(tokens);
-	free(copy);
+	ml_tokens_release(&tokens);
 	return rc;
 }
 

@@ -82,6 +82,13 @@ static int set_value(const struct option *o, const char *value, int negated, str
 					 value);
 		*(int64_t *)o->value = n;
 		return 0;
+	case OPTION_LIST: {
+		struct option_list *l = o->value;
+
+		ALLOC_GROW(l->v, l->nr + 1, l->alloc);
+		l->v[l->nr++] = value;
+		return 0;
+	}
 	case OPTION_END:
 		break;
 	}
@@ -90,7 +97,7 @@ static int set_value(const struct option *o, const char *value, int negated, str
 
 static int takes_value(const struct option *o)
 {
-	return o->type == OPTION_STRING || o->type == OPTION_INT;
+	return o->type == OPTION_STRING || o->type == OPTION_INT || o->type == OPTION_LIST;
 }
 
 static const char *option_name(const struct option *o, char *buf, size_t size)

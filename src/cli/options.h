@@ -16,7 +16,19 @@ enum option_type {
 	OPTION_COUNT,  /* int *: incremented each time */
 	OPTION_STRING, /* const char **: borrowed from argv */
 	OPTION_INT,    /* int64_t *: strictly parsed */
+	OPTION_LIST,   /* struct option_list *: each use appends (borrowed from argv) */
 };
+
+/* The values of a repeatable option, in order; free v (not the strings) when done. */
+struct option_list {
+	const char **v;
+	size_t nr, alloc;
+};
+
+#define OPTION_LIST_INIT                                                                           \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 struct option {
 	enum option_type type;
@@ -42,6 +54,10 @@ struct option {
 #define OPT_INT(s, l, v, a, h)                                                                     \
 	{                                                                                          \
 		OPTION_INT, (s), (l), (v), (a), (h)                                                \
+	}
+#define OPT_LIST(s, l, v, a, h)                                                                    \
+	{                                                                                          \
+		OPTION_LIST, (s), (l), (v), (a), (h)                                               \
 	}
 #define OPT_END()                                                                                  \
 	{                                                                                          \

@@ -131,6 +131,15 @@ int column_category_code(uint32_t *out, const struct column *c, const char *s)
 	return 0;
 }
 
+int table_parse_bool(const char *s, size_t len)
+{
+	if (len == 4 && (!strcmp(s, "true") || !strcmp(s, "TRUE") || !strcmp(s, "True")))
+		return 1;
+	if (len == 5 && (!strcmp(s, "false") || !strcmp(s, "FALSE") || !strcmp(s, "False")))
+		return 0;
+	return -1;
+}
+
 const char *column_type_name(enum column_type type)
 {
 	switch (type) {

@@ -112,6 +112,9 @@ void table_free(struct table *t);
 
 const char *column_type_name(enum column_type type); /* "numeric", "boolean", "categorical" */
 
+/* A boolean field as table_load reads one (s NUL-terminated): 1 true, 0 false, -1 neither. */
+int table_parse_bool(const char *s, size_t len);
+
 static inline int column_is_missing(const struct column *c, size_t row)
 {
 	return c->missing && (c->missing[row / 64] >> (row % 64)) & 1;

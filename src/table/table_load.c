@@ -52,16 +52,6 @@ static int is_missing(const struct csv_field *f, const struct table_options *opt
 	return 0;
 }
 
-/* 1 for true, 0 for false, -1 for anything else. */
-static int bool_token(const char *s, size_t len)
-{
-	if (len == 4 && (!strcmp(s, "true") || !strcmp(s, "TRUE") || !strcmp(s, "True")))
-		return 1;
-	if (len == 5 && (!strcmp(s, "false") || !strcmp(s, "FALSE") || !strcmp(s, "False")))
-		return 0;
-	return -1;
-}
-
 static void note_nonfinite(struct infer *in, const struct csv_field *f)
 {
 	if (in->has_bad)
@@ -95,7 +85,7 @@ static void choose_type(struct loader *l, struct column *c, struct infer *in,
 
 	if (kind != NUM_NONE) {
 		in->state = INFER_NUMERIC;
-	} else if (bool_token(f->str, f->len) >= 0) {
+	} else if (table_parse_bool(f->str, f->len) >= 0) {
 		in->state = INFER_BOOLEAN;
 		c->type = COLUMN_BOOLEAN;
 	} else {
@@ -128,7 +118,7 @@ static void store(struct loader *l, struct column *c, struct infer *in, size_t r
 		}
 		break;
 	case INFER_BOOLEAN:
-		b = bool_token(f->str, f->len);
+		b = table_parse_bool(f->str, f->len);
 		if (b >= 0) {
 			c->values[row] = b;
 			return;

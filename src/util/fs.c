@@ -42,49 +42,91 @@ static void split_path(const char *path, struct strbuf *dir, const char **base)
 	}
 }
 
-int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct error *err)
+int fs_atomic_begin(struct fs_atomic *a, const char *path, struct error *err)
 {
 	struct strbuf dir = STRBUF_INIT, tmp = STRBUF_INIT;
 	const char *base;
-	int fd = -1, rc = 0;
+	int fd;
 
 	split_path(path, &dir, &base);
 	if (!*base) {
-		rc = error_set(err, ERR_INVALID, "cannot write '%s': not a file name", path);
-		goto out;
+		strbuf_release(&dir);
+		return error_set(err, ERR_INVALID, "cannot write '%s': not a file name", path);
 	}
 	strbuf_addf(&tmp, "%s/.%s.tmp-XXXXXX", dir.buf, base);
 	fd = mkostemp(tmp.buf, O_CLOEXEC);
 	if (fd < 0) {
-		rc = error_errno(err, ERR_IO, errno, "cannot create a temporary file for '%s'",
-				 path);
-		strbuf_reset(&tmp);
-		goto out;
+		int rc = error_errno(err, ERR_IO, errno, "cannot create a temporary file for '%s'",
+				     path);
+
+		strbuf_release(&tmp);
+		strbuf_release(&dir);
+		return rc;
 	}
-	if (fs_write_all(fd, data, len) || fchmod(fd, mode) || fsync(fd)) {
-		rc = error_errno(err, ERR_IO, errno, "cannot write '%s'", tmp.buf);
-		goto out;
+	a->fd = fd;
+	a->path = xstrdup(path);
+	a->tmp = strbuf_detach(&tmp, NULL);
+	a->dir = strbuf_detach(&dir, NULL);
+	return 0;
+}
+
+static void atomic_release(struct fs_atomic *a)
+{
+	free(a->path);
+	free(a->tmp);
+	free(a->dir);
+	*a = (struct fs_atomic)FS_ATOMIC_INIT;
+}
+
+void fs_atomic_abort(struct fs_atomic *a)
+{
+	if (!a->tmp)
+		return;
+	if (a->fd >= 0)
+		close(a->fd);
+	unlink(a->tmp);
+	atomic_release(a);
+}
+
+int fs_atomic_commit(struct fs_atomic *a, mode_t mode, struct error *err)
+{
+	int fd = a->fd, rc;
+
+	a->fd = -1;
+	if (fchmod(fd, mode) || fsync(fd)) {
+		rc = error_errno(err, ERR_IO, errno, "cannot write '%s'", a->tmp);
+		close(fd);
+		goto fail;
 	}
 	if (close(fd)) {
-		fd = -1;
-		rc = error_errno(err, ERR_IO, errno, "cannot write '%s'", tmp.buf);
-		goto out;
+		rc = error_errno(err, ERR_IO, errno, "cannot write '%s'", a->tmp);
+		goto fail;
 	}
-	fd = -1;
-	if (rename(tmp.buf, path)) {
-		rc = error_errno(err, ERR_IO, errno, "cannot rename '%s' to '%s'", tmp.buf, path);
-		goto out;
+	if (rename(a->tmp, a->path)) {
+		rc = error_errno(err, ERR_IO, errno, "cannot rename '%s' to '%s'", a->tmp, a->path);
+		goto fail;
 	}
-	strbuf_reset(&tmp);
-	rc = fs_fsync_dir(dir.buf, err);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp.len)
-		unlink(tmp.buf);
-	strbuf_release(&tmp);
-	strbuf_release(&dir);
+	rc = fs_fsync_dir(a->dir, err);
+	atomic_release(a);
 	return rc;
+fail:
+	fs_atomic_abort(a);
+	return rc;
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct error *err)
+{
+	struct fs_atomic a = FS_ATOMIC_INIT;
+	int rc = fs_atomic_begin(&a, path, err);
+
+	if (rc)
+		return rc;
+	if (fs_write_all(a.fd, data, len)) {
+		rc = error_errno(err, ERR_IO, errno, "cannot write '%s'", a.tmp);
+		fs_atomic_abort(&a);
+		return rc;
+	}
+	return fs_atomic_commit(&a, mode, err);
 }
 
 static int toobig(struct error *err, const char *path, size_t max_size)

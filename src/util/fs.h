@@ -19,6 +19,26 @@ struct strbuf;
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct error *err);
 
 /*
+ * The same, streamed: fs_atomic_begin creates the temporary file (write to a->fd),
+ * fs_atomic_commit sets mode, fsyncs, renames it over path and fsyncs the directory,
+ * fs_atomic_abort removes it. Every begin is followed by exactly one commit or abort; a failed
+ * commit has aborted already.
+ */
+struct fs_atomic {
+	int fd;
+	char *path, *tmp, *dir; /* owned */
+};
+
+#define FS_ATOMIC_INIT                                                                             \
+	{                                                                                          \
+		-1, NULL, NULL, NULL                                                               \
+	}
+
+int fs_atomic_begin(struct fs_atomic *a, const char *path, struct error *err);
+int fs_atomic_commit(struct fs_atomic *a, mode_t mode, struct error *err);
+void fs_atomic_abort(struct fs_atomic *a);
+
+/*
  * Appends the content of path to out. ERR_NOTFOUND if it does not exist, ERR_TOOBIG if it holds
  * more than max_size bytes, ERR_IO otherwise (a directory, no permission...). On failure out is
  * as it was.

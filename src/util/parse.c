@@ -96,3 +96,16 @@ int parse_bool(const char *s, int *out)
 	}
 	return ERR_INVALID;
 }
+
+void format_double(char out[FORMAT_DOUBLE_SIZE], double x)
+{
+	if (isnan(x)) {
+		snprintf(out, FORMAT_DOUBLE_SIZE, "nan");
+		return;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(out, FORMAT_DOUBLE_SIZE, "%.*g", prec, x);
+		if (strtod(out, NULL) == x)
+			return;
+	}
+}

@@ -29,4 +29,11 @@ int parse_double(const char *s, double *out);
 /* true/false, yes/no, on/off, 1/0, in any case; *out becomes 1 or 0. */
 int parse_bool(const char *s, int *out);
 
+/*
+ * The shortest "%.Ng" text of x (N = 1..17) that reads back as x, like Python's repr of a float
+ * but in %g's notation ("1e-05", "0.1", "3"); "nan", "inf", "-inf" for non-finite values.
+ */
+#define FORMAT_DOUBLE_SIZE 32
+void format_double(char out[FORMAT_DOUBLE_SIZE], double x);
+
 #endif

@@ -55,3 +55,21 @@ char *xstrndup(const char *s, size_t n)
 	p[len] = '\0';
 	return p;
 }
+
+char *xstrfmt(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		BUG("vsnprintf failed on '%s'", fmt);
+	p = xmalloc((size_t)len + 1);
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)len + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}

@@ -14,6 +14,8 @@ void *xrealloc(void *ptr, size_t size);
 void *xreallocarray(void *ptr, size_t nmemb, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* A new string formatted as printf would. */
+char *xstrfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Grows (array, alloc) so that at least nr elements fit; amortised doubling. */
 #define ALLOC_GROW(array, nr, alloc)                                                               \
