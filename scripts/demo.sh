@@ -30,7 +30,7 @@ cd churn-project
 git config user.email demo@example.com
 git config user.name "ferry demo"
 mkdir -p data/v1
-cp "$src/examples/data/mlc_churn.csv" data/v1/train.csv
+cp "$src/examples/data/drift/reference.csv" data/v1/train.csv   # churn rows 1-3000
 echo "# churn model" >README.md
 git add README.md && git commit -qm "start"
 show ls -l data/v1
@@ -73,11 +73,33 @@ step "which data was this? the versions in git history, and the store's record"
 show ferry data log data/v1/train.csv
 show ferry store info
 
+step "train from the versioned data: logistic regression, then XGBoost"
+show ferry train --data data/v1/train.csv --target churn --out models/churn-logreg
+show ferry train --data data/v1/train.csv --target churn --model xgboost \
+	--param max_depth=6 --param eta=0.3 --out models/churn-xgb
+show ls -l models/churn-xgb
+printf '$ jq {format_version, task, digest, data: .data.digest} models/churn-xgb/model.json\n'
+jq '{format_version, task, digest, data: .data.digest}' models/churn-xgb/model.json
+
+step "the same data, parameters and seed give the same model digest"
+printf '$ ferry train --data data/v1/train.csv --target churn --out models/again --json | jq -r .artifact_digest\n'
+ferry train --data data/v1/train.csv --target churn --out models/again -q --json | jq -r .artifact_digest
+show jq -r .digest models/churn-logreg/model.json
+rm -rf models/again
+
+step "evaluate on new labelled data, and score a batch to CSV"
+cp "$src/examples/data/drift/batch_01_nodrift.csv" data/batch_01.csv
+show ferry eval models/churn-xgb --data data/batch_01.csv
+show ferry predict models/churn-xgb --data data/batch_01.csv --id state --out predictions.csv
+show head -4 predictions.csv
+
 step "mistakes get clear messages"
 printf '$ ferry data add ../elsewhere.csv\n'
 ferry data add ../elsewhere.csv || echo "(exit $?)"
 printf '$ ferry stor info\n'
 ferry stor info || echo "(exit $?)"
+printf '$ ferry train --data data/v1/train.csv --target chrun --out models/x\n'
+ferry train --data data/v1/train.csv --target chrun --out models/x || echo "(exit $?)"
 
 echo
 echo "demo: done (workspace: $work${DEMO_DIR:+, kept})"

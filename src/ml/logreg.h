@@ -24,18 +24,29 @@ struct logreg_params {
 	double C; /* inverse regularisation strength, > 0; sklearn's default 1.0 */
 	enum logreg_solver solver;
 	int max_iter;	   /* sklearn's default 100 */
-	double tol;	   /* stop when the max |projected gradient| <= tol; sklearn's 1e-4 */
+	double tol;	   /* stop when the max |projected gradient| <= tol; sklearn's 1e-4 (*) */
 	int fit_intercept; /* 1 (default) or 0 */
+	double ftol;	   /* L-BFGS also stops when an iteration lowers the objective by at most
+			      ftol relative; scipy's default 1e7 * DBL_EPSILON; 0 turns it off */
 };
 
+/*
+ * (*) The gradient is that of sum_i loss_i + ||w||² / (2C), the objective above divided by C
+ * and not divided by n: what sklearn 1.2.1's lbfgs minimises and applies tol to. sklearn's lbfgs
+ * also stops when an iteration lowers the objective by less than 2.2e-9 relative (scipy's
+ * ftol), which often ends it well before tol is met; so does ferry's with the default ftol, and
+ * counts that as converged as sklearn does (no warning). ftol = 0 runs to tol.
+ */
 #define LOGREG_PARAMS_INIT                                                                         \
 	{                                                                                          \
-		1.0, LOGREG_LBFGS, 100, 1e-4, 1                                                    \
+		1.0, LOGREG_LBFGS, 100, 1e-4, 1, 2.220446049250313e-09                             \
 	}
 
 /*
  * A fitted model. coef is rows x n_features row-major, intercept has rows entries, where rows is
- * 1 for k == 2 (the positive class, index 1) and k otherwise. Owned by the struct.
+ * 1 for k == 2 (the positive class, index 1) and k otherwise. Owned by the struct. For k > 2
+ * with an intercept the intercepts sum to 0, as sklearn's do (adding a constant to all of them
+ * changes neither the loss nor the penalty).
  */
 struct logreg_model {
 	size_t n_features;
@@ -44,7 +55,8 @@ struct logreg_model {
 	double *coef;
 	double *intercept;
 	int n_iter;    /* iterations the solver ran */
-	int converged; /* 0 when it stopped at max_iter (a warning for the caller to show) */
+	int converged; /* 0 when it stopped at max_iter (a warning for the caller to show),
+			  * or when no step lowered the objective (tol below rounding noise) */
 };
 
 #define LOGREG_MODEL_INIT                                                                          \

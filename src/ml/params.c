@@ -188,6 +188,7 @@ static const struct param_spec specs[] = {
 	{ "solver", LR, P_SOLVER, AT(logreg.solver), 0, 0, 0 },
 	{ "max_iter", LR, P_INT, AT(logreg.max_iter), 1, 1e7, 0 },
 	{ "tol", LR, P_DOUBLE, AT(logreg.tol), 0, 1, 1 },
+	{ "ftol", LR, P_DOUBLE, AT(logreg.ftol), 0, 1, 0 },
 	{ "fit_intercept", LR, P_BOOL, AT(logreg.fit_intercept), 0, 1, 0 },
 	{ "alpha", LIN, P_DOUBLE, AT(linear.alpha), 0, HUGE_VAL, 0 },
 	{ "fit_intercept", LIN, P_BOOL, AT(linear.fit_intercept), 0, 1, 0 },
@@ -302,10 +303,11 @@ json_t *trainer_config_to_json(const struct trainer_config *c)
 {
 	switch (c->kind) {
 	case MODEL_LOGREG:
-		return json_pack("{s:f, s:s, s:i, s:f, s:b, s:f}", "C", c->logreg.C, "solver",
+		return json_pack("{s:f, s:s, s:i, s:f, s:f, s:b, s:f}", "C", c->logreg.C, "solver",
 				 c->logreg.solver == LOGREG_NEWTON ? "newton" : "lbfgs", "max_iter",
-				 c->logreg.max_iter, "tol", c->logreg.tol, "fit_intercept",
-				 c->logreg.fit_intercept, "threshold", c->threshold);
+				 c->logreg.max_iter, "tol", c->logreg.tol, "ftol", c->logreg.ftol,
+				 "fit_intercept", c->logreg.fit_intercept, "threshold",
+				 c->threshold);
 	case MODEL_LINEAR:
 		return json_pack("{s:f, s:b}", "alpha", c->linear.alpha, "fit_intercept",
 				 c->linear.fit_intercept);

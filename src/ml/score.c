@@ -109,11 +109,18 @@ static void add_field(struct strbuf *sb, const char *s, size_t len)
 	strbuf_addch(sb, '"');
 }
 
-static void add_number(struct strbuf *sb, double x)
+/*
+ * xgboost computes in float32: its outputs are written as the shortest text of that float
+ * (what Python's xgboost returns), not as the double they were widened to.
+ */
+static void add_number(struct strbuf *sb, double x, int as_float)
 {
 	char buf[FORMAT_DOUBLE_SIZE];
 
-	format_double(buf, x);
+	if (as_float)
+		format_float(buf, (float)x);
+	else
+		format_double(buf, x);
 	strbuf_addstr(sb, buf);
 }
 
@@ -145,14 +152,14 @@ static void write_row(struct strbuf *sb, const struct scorer *s, const struct cs
 		strbuf_addch(sb, ',');
 	}
 	if (m->target.task == TASK_REGRESSION) {
-		add_number(sb, p[0]);
+		add_number(sb, p[0], m->kind == MODEL_XGBOOST);
 	} else {
 		const char *label = m->target.classes[model_decide(m, p)];
 
 		add_field(sb, label, strlen(label));
 		for (size_t j = 0; j < s->outw; j++) {
 			strbuf_addch(sb, ',');
-			add_number(sb, p[j]);
+			add_number(sb, p[j], m->kind == MODEL_XGBOOST);
 		}
 	}
 	strbuf_addch(sb, '\n');

@@ -258,8 +258,8 @@ static void test_unseen_and_missing(void **state)
 		has_category = p.width != p.nfeatures;
 		err = (struct error)ERROR_INIT;
 		if (has_category) {
-			assert_int_equal(preprocess_encode_fields(&p, colmap, rec, "extra.csv", NULL,
-								  0, UNSEEN_ERROR, out, &err),
+			assert_int_equal(preprocess_encode_fields(&p, colmap, rec, "extra.csv",
+								  NULL, 0, UNSEEN_ERROR, out, &err),
 					 ERR_INVALID);
 			assert_non_null(strstr(err.msg, "extra.csv:2:1: column 'state' holds 'ZZ', "
 							"a category the model never saw"));
@@ -285,9 +285,8 @@ static void test_tree_mode_and_json(void **state)
 
 	(void)state;
 	load_case(&f, 1);
-	assert_int_equal(preprocess_fit(&p, PREPROCESS_TREE, f.t, f.cols, f.ncols, f.rows, f.nrows,
-					&err),
-			 0);
+	assert_int_equal(
+	    preprocess_fit(&p, PREPROCESS_TREE, f.t, f.cols, f.ncols, f.rows, f.nrows, &err), 0);
 	assert_int_equal(p.width, 8);
 	X = xmalloc(2 * p.width * sizeof(*X));
 	preprocess_transform(&p, f.t, f.cols, &row, 1, X);
@@ -306,9 +305,8 @@ static void test_tree_mode_and_json(void **state)
 	preprocess_release(&p);
 
 	/* linear mode: every constant survives the JSON round trip exactly */
-	assert_int_equal(preprocess_fit(&p, PREPROCESS_LINEAR, f.t, f.cols, f.ncols, f.rows,
-					f.nrows, &err),
-			 0);
+	assert_int_equal(
+	    preprocess_fit(&p, PREPROCESS_LINEAR, f.t, f.cols, f.ncols, f.rows, f.nrows, &err), 0);
 	j = preprocess_to_json(&p);
 	assert_int_equal(preprocess_from_json(&back, j, &err), 0);
 	for (size_t i = 0; i < p.nfeatures; i++) {
@@ -333,14 +331,18 @@ static void test_bad_json(void **state)
 		"\"impute\": 1, \"mean\": 0, \"scale\": 0}]}",
 		"{\"mode\": \"tree\", \"features\": [{\"name\": \"a\", \"type\": \"categorical\", "
 		"\"categories\": [\"b\", \"a\"]}]}",
-		"{\"mode\": \"linear\", \"features\": [{\"name\": \"a\", \"type\": \"categorical\", "
+		"{\"mode\": \"linear\", \"features\": [{\"name\": \"a\", \"type\": "
+		"\"categorical\", "
 		"\"categories\": [\"a\", \"b\"], \"impute\": \"c\"}]}",
 		"{\"mode\": \"tree\", \"features\": [{\"name\": \"a\", \"type\": \"text\"}]}",
 	};
 	static const char *const msg[] = {
-		"expected 'linear' or 'tree'", "non-empty array",
-		"scale positive",	       "sorted order",
-		"not one of the categories",   "expected numeric, boolean or categorical",
+		"expected 'linear' or 'tree'",
+		"non-empty array",
+		"scale positive",
+		"sorted order",
+		"not one of the categories",
+		"expected numeric, boolean or categorical",
 	};
 
 	(void)state;
