@@ -167,6 +167,9 @@ int cmd_train(int argc, const char **argv, struct ctx *ctx)
 	o.cfg = &cfg;
 	o.cv = (int)cv;
 	o.seed = (uint64_t)seed;
+	/* fail before the work, not after it */
+	if ((rc = model_check_destination(out, &ctx->err)))
+		goto out;
 	o.progress = progress_start("reading", stat(data, &st) ? 0 : (uint64_t)st.st_size,
 				    PROGRESS_BYTES, ctx->quiet || ctx->json);
 	rc = train_model(&m, &timings, &o, &ctx->err);

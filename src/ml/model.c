@@ -9,6 +9,7 @@
 #include "util/sha256.h"
 #include "util/strbuf.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <math.h>
@@ -129,8 +130,7 @@ static void encode_linear(const struct model *m, struct strbuf *out, size_t *row
 	}
 }
 
-json_t *model_signature(const struct model *m);
-json_t *model_signature(const struct model *m)
+static json_t *model_signature(const struct model *m)
 {
 	json_t *inputs = json_array(), *outputs = json_array();
 
@@ -228,7 +228,24 @@ static json_t *build_document(const struct model *m, json_t *files)
 	return doc;
 }
 
-/* 0 if dir may be replaced by a model (absent, empty, or a ferry model), else ERR_EXISTS. */
+static int is_empty_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int empty = 1;
+
+	if (!d)
+		return 0;
+	while (empty && (e = readdir(d)))
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	closedir(d);
+	return empty;
+}
+
+/*
+ * 0 if dir may be replaced by a model (absent, empty, or a ferry model), else ERR_EXISTS.
+ * *exists: dir is there and must be swapped out (an empty directory is simply renamed over).
+ */
 static int check_replaceable(const char *dir, int *exists, struct error *err)
 {
 	struct stat st;
@@ -248,11 +265,9 @@ static int check_replaceable(const char *dir, int *exists, struct error *err)
 		return error_set(err, ERR_EXISTS,
 				 "'%s' exists and is not a ferry model: refusing to replace it",
 				 dir);
-	*exists = 1;
-	if (rmdir(dir) == 0) { /* empty: take its place */
-		*exists = 0;
+	if (is_empty_dir(dir))
 		return 0;
-	}
+	*exists = 1;
 	mj = fs_path_join(dir, MODEL_JSON);
 	ret = json_load_path(&doc, mj, MODEL_JSON_MAX, &ignored);
 	if (!ret)
@@ -264,6 +279,39 @@ static int check_replaceable(const char *dir, int *exists, struct error *err)
 	json_decref(doc);
 	free(mj);
 	return ret;
+}
+
+int model_check_destination(const char *dir, struct error *err)
+{
+	int exists;
+
+	return check_replaceable(dir, &exists, err);
+}
+
+/* The first missing directory on the way to dir (which fs_mkdir_p would create), or NULL. */
+static char *first_missing_dir(const char *dir)
+{
+	char *path = xstrdup(dir), *missing = NULL;
+
+	for (;;) {
+		char *copy, *parent;
+
+		if (fs_exists(path))
+			break;
+		free(missing);
+		missing = xstrdup(path);
+		copy = xstrdup(path);
+		parent = xstrdup(dirname(copy));
+		free(copy);
+		if (!strcmp(parent, path)) {
+			free(parent);
+			break;
+		}
+		free(path);
+		path = parent;
+	}
+	free(path);
+	return missing;
 }
 
 /* Puts the finished tmp directory in place of dir, atomically when dir exists. */
@@ -290,12 +338,15 @@ int model_save(struct model *m, const char *dir, struct error *err)
 	char *dircopy = xstrdup(dir), *parent, *base_copy = xstrdup(dir);
 	json_t *files = json_object(), *doc = NULL;
 	char digest[MODEL_DIGEST_SIZE];
-	int ret, exists = 0, made = 0;
+	char *created = NULL; /* a parent directory this call made, removed again on failure */
+	int ret, exists = 0, made = 0, created_or_made = 0;
 
 	parent = dirname(dircopy);
 	ret = check_replaceable(dir, &exists, err);
 	if (ret)
 		goto out;
+	created_or_made = 1;
+	created = first_missing_dir(parent);
 	ret = fs_mkdir_p(parent, 0777, err);
 	if (ret)
 		goto out;
@@ -346,11 +397,19 @@ int model_save(struct model *m, const char *dir, struct error *err)
 	if (!ret)
 		memcpy(m->digest, digest, sizeof(digest));
 out:
+	if (ret && created_or_made)
+		error_prefix(err, "cannot save the model to '%s': ", dir);
 	if (made) {
 		struct error ignored = ERROR_INIT;
 
 		fs_remove_tree(tmp.buf, &ignored);
 	}
+	if (ret && created) {
+		struct error ignored = ERROR_INIT;
+
+		fs_remove_tree(created, &ignored);
+	}
+	free(created);
 	json_decref(files);
 	json_decref(doc);
 	strbuf_release(&tmp);
@@ -386,7 +445,7 @@ static int read_verified(struct strbuf *out, const char *dir, const json_t *file
 	sha256_buffer(out->buf, out->len, hex);
 	if (strncmp(want, "sha256:", 7) || strcmp(want + 7, hex))
 		ret = error_set(err, ERR_INVALID,
-				"%s: content digest sha256:%s does not match %s recorded in "
+				"%s: content digest sha256:%s does not match %.80s recorded in "
 				"model.json (the file was modified or is corrupt)",
 				path, hex, want);
 out:
@@ -447,11 +506,12 @@ static int load_xgb(struct model *m, const char *dir, const json_t *files, struc
 							       : XGB_MULTICLASS;
 	int ret = read_verified(&buf, dir, files, XGB_FILE, err);
 
-	if (!ret)
+	if (!ret) {
 		ret = xgb_load(&m->xgb, buf.buf, buf.len, task, m->pre.width, m->target.nclasses,
 			       err);
-	if (ret)
-		error_prefix(err, "%s: ", dir);
+		if (ret)
+			error_prefix(err, "%s/%s: ", dir, XGB_FILE);
+	}
 	strbuf_release(&buf);
 	return ret;
 }
@@ -526,8 +586,17 @@ int model_load(struct model *out, const char *dir, struct error *err)
 		error_prefix(err, "%s: ", path);
 		goto out;
 	}
+	if ((m.kind == MODEL_LOGREG && m.target.task == TASK_REGRESSION) ||
+	    (m.kind == MODEL_LINEAR && m.target.task != TASK_REGRESSION)) {
+		ret = error_set(err, ERR_INVALID, "%s: a %s model cannot do %s", path, kind,
+				task_name(m.target.task));
+		goto out;
+	}
 	if (m.target.task == TASK_BINARY) {
 		ret = json_get_double(doc, "threshold", &m.threshold, 1, err);
+		if (!ret && !(m.threshold >= 0 && m.threshold <= 1))
+			ret = error_set(err, ERR_INVALID,
+					"field 'threshold': expected 0 to 1, got %g", m.threshold);
 		if (ret) {
 			error_prefix(err, "%s: ", path);
 			goto out;

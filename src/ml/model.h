@@ -73,6 +73,9 @@ int model_decide(const struct model *m, const double *proba);
  */
 int model_save(struct model *m, const char *dir, struct error *err);
 
+/* The check model_save makes first, for callers that want to fail before the work. */
+int model_check_destination(const char *dir, struct error *err);
+
 /*
  * Loads the artifact at dir, checking the format and its version (a newer one: "models/churn
  * was written by a newer ferry (model format 2; this ferry reads 1)"), every weight file's

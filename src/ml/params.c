@@ -74,6 +74,29 @@ static int add_mapping(struct param_list *l, struct fy_node *map, const char *fi
 	return 0;
 }
 
+/* "params.yaml:1:1: no section 'trian'; did you mean 'train'?" naming the mapping searched. */
+static int no_section(struct fy_node *map, const char *file, const char *name, struct error *err)
+{
+	const char *keys[64], *near = NULL;
+	struct fy_node_pair *pair;
+	void *iter = NULL;
+	size_t n = 0;
+
+	while (map && fy_node_is_mapping(map) && n < ARRAY_SIZE(keys) &&
+	       (pair = fy_node_mapping_iterate(map, &iter))) {
+		struct fy_node *k = fy_node_pair_key(pair);
+
+		if (k && fy_node_is_scalar(k))
+			keys[n++] = fy_node_get_scalar0(k);
+	}
+	near = suggest_closest(name, keys, n);
+	if (!map)
+		return error_set(err, ERR_INVALID, "%s: no section '%s' (the file is empty)", file,
+				 name);
+	return yaml_error_at(err, file, map, "no section '%s'%s%s%s", name,
+			     near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+}
+
 int param_list_load(struct param_list *l, const char *spec, struct error *err)
 {
 	const char *colon = strrchr(spec, ':');
@@ -97,7 +120,7 @@ int param_list_load(struct param_list *l, const char *spec, struct error *err)
 			   ? fy_node_mapping_lookup_by_string(node, s, strlen(s))
 			   : NULL;
 		if (!next) {
-			ret = error_set(err, ERR_INVALID, "%s: no section '%s'", file, s);
+			ret = no_section(node, file, s, err);
 			goto out;
 		}
 		node = next;
@@ -206,9 +229,15 @@ static const struct param_spec specs[] = {
 	{ "threshold", LR | XGB, P_DOUBLE, AT(threshold), 0, 1, 0 },
 };
 
+/* A parameter from the command line is a usage error (exit 2); one from a file, bad input. */
+static int code_of(const struct param *p)
+{
+	return strcmp(p->origin, "--param") ? ERR_INVALID : ERR_USAGE;
+}
+
 static int bad_value(struct error *err, const struct param *p, const char *expected)
 {
-	return error_set(err, ERR_USAGE, "parameter '%s' (from %s): expected %s, got '%s'", p->key,
+	return error_set(err, code_of(p), "parameter '%s' (from %s): expected %s, got '%s'", p->key,
 			 p->origin, expected, p->value);
 }
 
@@ -221,10 +250,18 @@ static int apply_one(struct trainer_config *c, const struct param_spec *s, const
 	double d;
 	int b;
 
-	if (s->type == P_INT || s->type == P_DOUBLE)
-		snprintf(range, sizeof(range), "%s from %s%g to %g",
-			 s->type == P_INT ? "an integer" : "a number", s->lo_open ? "above " : "",
-			 s->lo, s->hi);
+	if (s->type == P_INT || s->type == P_DOUBLE) {
+		const char *what = s->type == P_INT ? "an integer" : "a number";
+
+		if (isinf(s->hi))
+			snprintf(range, sizeof(range), "%s %s %g", what,
+				 s->lo_open ? "above" : "of at least", s->lo);
+		else if (s->lo_open)
+			snprintf(range, sizeof(range), "%s above %g and at most %g", what, s->lo,
+				 s->hi);
+		else
+			snprintf(range, sizeof(range), "%s from %g to %g", what, s->lo, s->hi);
+	}
 	switch (s->type) {
 	case P_INT:
 		if (parse_int64(p->value, &i) || (double)i < s->lo || (double)i > s->hi ||
@@ -273,7 +310,7 @@ static int unknown(const struct trainer_config *c, const struct param *p, struct
 		if (specs[i].models & (1u << c->kind))
 			names[n++] = specs[i].name;
 	near = suggest_closest(p->key, names, n);
-	return error_set(err, ERR_USAGE, "unknown parameter '%s' for %s (from %s)%s%s%s", p->key,
+	return error_set(err, code_of(p), "unknown parameter '%s' for %s (from %s)%s%s%s", p->key,
 			 model_kind_name(c->kind), p->origin, near ? "; did you mean '" : "",
 			 near ? near : "", near ? "'?" : "");
 }

@@ -491,6 +491,13 @@ int preprocess_from_json(struct preprocess *out, const json_t *j, struct error *
 					json_array_get(features, i), i, err);
 		if (ret)
 			goto out;
+		for (size_t prev = 0; prev < i; prev++)
+			if (!strcmp(p.features[prev].name, p.features[i].name)) {
+				ret = error_set(err, ERR_INVALID,
+						"preprocessing feature %zu: duplicate name '%s'", i,
+						p.features[i].name);
+				goto out;
+			}
 	}
 	lay_out(&p);
 	preprocess_release(out);

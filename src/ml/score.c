@@ -185,6 +185,11 @@ int score_predict(const struct model *m, const struct score_options *o, uint64_t
 	ret = scorer_open(&s, m, o, 0, err);
 	if (ret)
 		goto out;
+	if (fs_is_dir(o->output)) {
+		ret = error_set(err, ERR_INVALID, "--out '%s' is a directory; name a file",
+				o->output);
+		goto out;
+	}
 	ret = fs_atomic_begin(&out, o->output, err);
 	if (ret)
 		goto out;

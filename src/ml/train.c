@@ -267,6 +267,8 @@ static int cross_validate(json_t *eval, const struct run *r, struct error *err)
 		ret = split_kfold_stratified(fold_of, r->yc, n, nfolds, r->o->seed, err);
 	else
 		ret = split_kfold(fold_of, n, nfolds, r->o->seed, err);
+	if (ret)
+		error_prefix(err, "%s: --cv %zu: ", r->t->name, nfolds);
 	for (size_t f = 0; !ret && f < nfolds; f++) {
 		struct split_indices s = SPLIT_INDICES_INIT;
 		struct model m;
@@ -300,17 +302,49 @@ static int cross_validate(json_t *eval, const struct run *r, struct error *err)
 	return ret;
 }
 
+/*
+ * A stratified split needs 2 rows of every class; say which class, by its label, in the
+ * user's terms (split.c only knows class indices).
+ */
+static int check_class_sizes(const struct run *r, size_t need, const char *why, struct error *err)
+{
+	size_t k = r->target->nclasses, *count;
+	int ret = 0;
+
+	if (!is_classification(r))
+		return 0;
+	count = xcalloc(k, sizeof(*count));
+	for (size_t i = 0; i < r->t->nrows; i++)
+		count[r->yc[i]]++;
+	for (size_t c = 0; c < k && !ret; c++)
+		if (count[c] < need)
+			ret = error_set(err, ERR_INVALID,
+					"%s: target '%s' has %zu row%s of class '%s': %s",
+					r->t->name, r->target->name, count[c],
+					count[c] == 1 ? "" : "s", r->target->classes[c], why);
+	free(count);
+	return ret;
+}
+
 static int holdout(struct model *m, json_t *eval, const struct run *r, struct error *err)
 {
 	struct split_indices s = SPLIT_INDICES_INIT;
 	json_t *metrics = NULL;
 	int ret;
 
+	ret = check_class_sizes(r, 2,
+				"a stratified holdout needs at least 2 rows per class (remove the "
+				"class's rows or choose another target)",
+				err);
+	if (ret)
+		return ret;
 	if (is_classification(r))
 		ret = split_holdout_stratified(&s, r->yc, r->t->nrows, r->o->test_size, r->o->seed,
 					       err);
 	else
 		ret = split_holdout(&s, r->t->nrows, r->o->test_size, r->o->seed, err);
+	if (ret)
+		error_prefix(err, "%s: --test-size %g: ", r->t->name, r->o->test_size);
 	if (!ret)
 		ret = fit_and_score(&metrics, m, r, &s, NULL, err);
 	if (!ret) {

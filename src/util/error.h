@@ -21,7 +21,7 @@ enum error_code {
 	ERR_INTERNAL = -10,   /* a library we call failed in a way the user cannot fix */
 };
 
-#define ERROR_MSG_SIZE 256
+#define ERROR_MSG_SIZE 512
 
 struct error {
 	int code;
