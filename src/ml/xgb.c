@@ -315,8 +315,8 @@ static int set_params(BoosterHandle b, enum xgb_task task, size_t k, const struc
 }
 
 /*
- * The validation metric after round iter, from libxgboost's "[iter]\tvalid-logloss:0.0849..."
- * (17 significant digits), parsed as Python's EarlyStopping parses it.
+ * The validation metric after round iter, from libxgboost's "[iter]\tvalid-logloss:0.0849...",
+ * parsed as Python's EarlyStopping parses it.
  */
 static int eval_score(double *out, BoosterHandle b, int iter, DMatrixHandle dvalid,
 		      struct error *err)
@@ -575,7 +575,7 @@ static int check_loaded(BoosterHandle b, enum xgb_task task, size_t d, size_t k,
 	    json_object_get(json_object_get(j, "learner"), "learner_model_param"), "num_class"));
 	if (!objective || !num_class)
 		ret = error_set(err, ERR_INTERNAL, "the xgboost config lacks the objective");
-	else if (strcmp(objective, objective_name(task)))
+	else if (strcmp(objective, objective_name(task)) != 0)
 		ret = error_set(err, ERR_INVALID,
 				"the xgboost model's objective is '%s', expected '%s'", objective,
 				objective_name(task));
