@@ -76,6 +76,22 @@ int cli_open(struct ctx *ctx, enum command_flags flags)
 	return rc;
 }
 
+int cli_open_if_project(struct ctx *ctx)
+{
+	char *root = NULL;
+	char cwd[PATH_MAX];
+	struct error ignored = ERROR_INIT;
+	int rc;
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		return error_errno(&ctx->err, ERR_IO, errno, "cannot get the current directory");
+	rc = project_find_root(&root, cwd, &ignored);
+	free(root);
+	if (rc == ERR_NOTFOUND)
+		return 0;
+	return cli_open(ctx, NEED_STORE);
+}
+
 /* Help must work outside a project, so a command asked for help opens nothing. */
 int cli_wants_help(int argc, const char **argv)
 {

@@ -45,6 +45,12 @@ const struct command *command_find(const char *name);
  */
 int cli_open(struct ctx *ctx, enum command_flags flags);
 
+/*
+ * For commands that work anywhere but record what they learn in a project when run in one:
+ * opens the project and its store if the current directory is inside one, else does nothing.
+ */
+int cli_open_if_project(struct ctx *ctx);
+
 /* True if argv asks for help (-h/--help before "--"): such a run opens nothing. */
 int cli_wants_help(int argc, const char **argv);
 

@@ -8,6 +8,7 @@
 #include "table/profile.h"
 #include "table/table.h"
 #include "util/progress.h"
+#include "util/sha256.h"
 
 #define TOP_SHOWN 5 /* most frequent values in the summary; --json has all --top of them */
 
@@ -167,6 +168,8 @@ int data_profile(int argc, const char **argv, struct ctx *ctx)
 	struct profile_options popts = PROFILE_OPTIONS_INIT;
 	struct table *t = NULL;
 	struct profile *p = NULL;
+	char hex[SHA256_HEX_SIZE], digest[SHA256_HEX_SIZE + 8];
+	int64_t stored = 0;
 	json_t *j;
 	int nargs, rc = parse_options(&nargs, argc, argv, opts, profile_usage, ctx);
 
@@ -184,13 +187,24 @@ int data_profile(int argc, const char **argv, struct ctx *ctx)
 	rc = load_file(&t, argv[0], na, ctx);
 	if (!rc)
 		rc = profile_compute(&p, t, &popts, &ctx->err);
-	if (!rc && ctx->json) {
-		j = profile_to_json(p);
-		output_json(j);
-		json_decref(j);
-	} else if (!rc) {
-		print_summary(argv[0], p);
+	if (rc)
+		goto out;
+	j = profile_to_json(p);
+	/* a profile with the default options is the one train records: keep it with the data */
+	if (top == 50 && bins == 10 && !na) {
+		rc = sha256_file(hex, argv[0], &ctx->err);
+		snprintf(digest, sizeof(digest), "sha256:%s", hex);
+		if (!rc)
+			rc = ml_store_profile(ctx, digest, j, &stored);
 	}
+	if (!rc && ctx->json)
+		output_json(j);
+	else if (!rc)
+		print_summary(argv[0], p);
+	if (!rc && stored && !ctx->json && !ctx->quiet)
+		printf("\nstored in the project store with data version %s\n", digest);
+	json_decref(j);
+out:
 	profile_free(p);
 	table_free(t);
 	return rc;

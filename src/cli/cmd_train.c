@@ -112,6 +112,7 @@ int cmd_train(int argc, const char **argv, struct ctx *ctx)
 	struct stat st;
 	enum model_kind kind;
 	struct model m;
+	int64_t stored = 0;
 	int nargs, rc;
 
 	model_init(&m);
@@ -176,6 +177,12 @@ int cmd_train(int argc, const char **argv, struct ctx *ctx)
 	progress_finish(o.progress);
 	if (!rc)
 		rc = model_save(&m, out, &ctx->err);
+	if (rc)
+		goto out;
+	/* the training data's profile goes with its version in the store, as drift reference */
+	rc = ml_store_profile(
+	    ctx, json_string_value(json_object_get(json_object_get(m.meta, "data"), "digest")),
+	    json_object_get(json_object_get(m.meta, "data"), "profile"), &stored);
 	if (rc)
 		goto out;
 	if (m.kind == MODEL_LOGREG && !m.logreg.converged && !ctx->quiet)

@@ -1,6 +1,8 @@
 /* Token lists and metric lines for the model commands. */
 #include "util/common.h"
 #include "cli/ml_common.h"
+#include "cli/cli.h"
+#include "store/store.h"
 
 void ml_tokens_split(struct ml_tokens *t, const char *list)
 {
@@ -43,4 +45,19 @@ void ml_print_metrics(const json_t *metrics, const json_t *sd)
 		if (s)
 			printf("metric.%s.sd=%.6g\n", key, json_number_value(s));
 	}
+}
+
+int ml_store_profile(struct ctx *ctx, const char *digest, const json_t *profile, int64_t *updated)
+{
+	char *text;
+	int rc;
+
+	*updated = 0;
+	rc = cli_open_if_project(ctx);
+	if (rc || !ctx->store)
+		return rc;
+	text = json_dumps(profile, JSON_COMPACT);
+	rc = store_dataset_set_profile(ctx->store, updated, digest, text, &ctx->err);
+	free(text);
+	return rc;
 }

@@ -32,4 +32,13 @@ void ml_tokens_release(struct ml_tokens *t);
  */
 void ml_print_metrics(const json_t *metrics, const json_t *sd);
 
+struct ctx;
+
+/*
+ * When run inside a project, stores profile (a dataset profile) in the metadata store with the
+ * recorded data versions of digest ("sha256:..."), the reference for drift checks; *updated is
+ * how many versions took it (0 outside a project or for data not added with `ferry data add`).
+ */
+int ml_store_profile(struct ctx *ctx, const char *digest, const json_t *profile, int64_t *updated);
+
 #endif

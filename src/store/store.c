@@ -402,6 +402,12 @@ int store_dataset_record(struct store *st, int64_t *out_id, const struct store_n
 	return st->ops->dataset_record(st, out_id, &d, err);
 }
 
+int store_dataset_set_profile(struct store *st, int64_t *updated, const char *digest,
+			      const char *profile_json, struct error *err)
+{
+	return st->ops->dataset_set_profile(st, updated, digest, profile_json, err);
+}
+
 int store_dataset_get(struct store *st, struct store_dataset *out, int64_t id, struct error *err)
 {
 	return st->ops->dataset_get(st, out, id, err);

@@ -333,6 +333,12 @@ int store_dataset_record(struct store *st, int64_t *out_id, const struct store_n
 			 struct error *err);
 int store_dataset_get(struct store *st, struct store_dataset *out, int64_t id, struct error *err);
 /*
+ * Stores profile_json (a dataset profile, ml's reference for drift checks) with every recorded
+ * version whose digest is digest; *updated is how many there were (0 if none: not an error).
+ */
+int store_dataset_set_profile(struct store *st, int64_t *updated, const char *digest,
+			      const char *profile_json, struct error *err);
+/*
  * Links a dataset to a run as one of its inputs; context ("training", ...) may be NULL. Linking
  * again updates a non-NULL context. ERR_NOTFOUND if the run or the dataset does not exist.
  */

@@ -59,6 +59,8 @@ struct store_ops {
 			      struct error *err);
 	int (*dataset_get)(struct store *st, struct store_dataset *out, int64_t id,
 			   struct error *err);
+	int (*dataset_set_profile)(struct store *st, int64_t *updated, const char *digest,
+				   const char *profile_json, struct error *err);
 	int (*run_add_input)(struct store *st, const char *run_id, int64_t dataset_id,
 			     const char *context, struct error *err);
 	int (*run_inputs)(struct store *st, struct store_datasets *out, const char *run_id,

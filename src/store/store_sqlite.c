@@ -43,6 +43,7 @@ enum stmt_id {
 	ST_DATASET_FIND,
 	ST_DATASET_GET,
 	ST_DATASET_EXISTS,
+	ST_DATASET_SET_PROFILE,
 	ST_INPUT_PUT,
 	ST_INPUT_LIST,
 	ST_INFO_COUNTS,
@@ -115,6 +116,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_DATASET_FIND] = "SELECT dataset_id FROM datasets WHERE name = ?1 AND digest = ?2",
 	[ST_DATASET_GET] = "SELECT " DATASET_COLUMNS ", NULL FROM datasets d WHERE dataset_id = ?1",
 	[ST_DATASET_EXISTS] = "SELECT 1 FROM datasets WHERE dataset_id = ?1",
+	[ST_DATASET_SET_PROFILE] = "UPDATE datasets SET profile_json = ?2 WHERE digest = ?1",
 	/* ?1 itself, or the range [?1 "/", ?1 "0"): '0' follows '/' in byte order. */
 	[ST_STAT_LOAD] = "SELECT path, size, mtime_ns, ctime_ns, inode, digest, recorded_ns "
 			 "FROM stat_cache WHERE ?1 = '' OR path = ?1 OR "
@@ -1402,6 +1404,31 @@ out:
 	return rc;
 }
 
+static int sqlite_dataset_set_profile(struct store *st, int64_t *updated, const char *digest,
+				      const char *profile_json, struct error *err)
+{
+	struct store_sqlite *s = sq(st);
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	if ((rc = stmt_get(s, &q, ST_DATASET_SET_PROFILE, "storing a dataset profile", err)) < 0)
+		goto out;
+	if (bind_text(q, 1, digest) || bind_text(q, 2, profile_json)) {
+		rc = db_error(s, err, "storing the profile of dataset %s", digest);
+		goto out;
+	}
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_DONE) {
+		rc = db_error(s, err, "storing the profile of dataset %s", digest);
+		goto out;
+	}
+	*updated = sqlite3_changes64(s->db);
+	rc = 0;
+out:
+	stmt_done(q);
+	return rc;
+}
+
 /* After a foreign key failure: says which side of the link is missing. */
 static int missing_input_side(struct store_sqlite *s, const char *run_id, int64_t dataset_id,
 			      struct error *err)
@@ -1569,6 +1596,7 @@ const struct store_ops store_sqlite_ops = {
 	.metric_history = sqlite_metric_history,
 	.run_latest_metrics = sqlite_run_latest_metrics,
 	.dataset_record = sqlite_dataset_record,
+	.dataset_set_profile = sqlite_dataset_set_profile,
 	.dataset_get = sqlite_dataset_get,
 	.run_add_input = sqlite_run_add_input,
 	.run_inputs = sqlite_run_inputs,
