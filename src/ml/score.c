@@ -7,8 +7,12 @@
 #include "util/parse.h"
 #include "util/progress.h"
 #include "util/strbuf.h"
+#include "util/workpool.h"
 
 #define OUTPUT_FLUSH (1u << 20)
+/* Rows a worker encodes or formats at a time: a batch is split into chunks run in parallel. */
+#define SCORE_CHUNK 512
+#define SCORE_NCHUNKS ((SCORE_BATCH + SCORE_CHUNK - 1) / SCORE_CHUNK)
 
 /* One input being scored: its reader, column mapping and batch buffers. */
 struct scorer {
@@ -19,11 +23,18 @@ struct scorer {
 	size_t id_col, target_col; /* SIZE_MAX: none */
 	size_t width, outw;
 	double *X, *P;
+	int jobs; /* threads for encoding and formatting */
+	/* the batch being worked on, for the chunk workers */
+	const struct csv_field *fields;
+	size_t n;
+	struct strbuf text[SCORE_NCHUNKS]; /* formatted output of each chunk */
 };
 
 static void scorer_release(struct scorer *s)
 {
 	csv_free(s->r);
+	for (size_t c = 0; c < SCORE_NCHUNKS; c++)
+		strbuf_release(&s->text[c]);
 	free(s->colmap);
 	free(s->X);
 	free(s->P);
@@ -48,6 +59,9 @@ static int scorer_open(struct scorer *s, const struct model *m, const struct sco
 	int ret;
 
 	memset(s, 0, sizeof(*s));
+	for (size_t c = 0; c < SCORE_NCHUNKS; c++)
+		strbuf_init(&s->text[c], 0);
+	s->jobs = workpool_cpus();
 	s->m = m;
 	s->o = o;
 	s->id_col = s->target_col = SIZE_MAX;
@@ -71,22 +85,50 @@ static int scorer_open(struct scorer *s, const struct model *m, const struct sco
 	return 0;
 }
 
-/* Reads, encodes and predicts the next batch: *n records in *fields, predictions in s->P. */
+static size_t chunk_end(const struct scorer *s, size_t c)
+{
+	size_t end = (c + 1) * SCORE_CHUNK;
+
+	return end < s->n ? end : s->n;
+}
+
+static int encode_chunk(size_t c, void *data, struct error *err)
+{
+	struct scorer *s = data;
+	size_t ncols = csv_ncols(s->r);
+
+	for (size_t i = c * SCORE_CHUNK; i < chunk_end(s, c); i++) {
+		int ret = preprocess_encode_fields(&s->m->pre, s->colmap, s->fields + i * ncols,
+						   csv_name(s->r), s->o->na_tokens, s->o->n_na,
+						   s->o->unseen, s->X + i * s->width, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static size_t nchunks(const struct scorer *s)
+{
+	return (s->n + SCORE_CHUNK - 1) / SCORE_CHUNK;
+}
+
+/*
+ * Reads, encodes and predicts the next batch: *n records in *fields, predictions in s->P.
+ * Records are encoded in chunks on several threads; the first bad record is reported as a
+ * serial pass would (the failing chunk with the lowest index wins).
+ */
 static int scorer_next(struct scorer *s, const struct csv_field **fields, size_t *n,
 		       struct error *err)
 {
-	size_t ncols = csv_ncols(s->r);
 	int ret = csv_next_batch(fields, n, s->r, SCORE_BATCH, err);
 
 	if (ret || !*n)
 		return ret;
-	for (size_t i = 0; i < *n; i++) {
-		ret = preprocess_encode_fields(&s->m->pre, s->colmap, *fields + i * ncols,
-					       csv_name(s->r), s->o->na_tokens, s->o->n_na,
-					       s->o->unseen, s->X + i * s->width, err);
-		if (ret)
-			return ret;
-	}
+	s->fields = *fields;
+	s->n = *n;
+	ret = workpool_run(nchunks(s), s->jobs, 1, encode_chunk, s, err);
+	if (ret)
+		return ret;
 	if (s->o->progress)
 		progress_update(s->o->progress, csv_bytes_read(s->r));
 	return model_predict(s->m, s->X, *n, s->P, err);
@@ -110,18 +152,17 @@ static void add_field(struct strbuf *sb, const char *s, size_t len)
 }
 
 /*
- * xgboost computes in float32: its outputs are written as the shortest text of that float
- * (what Python's xgboost returns), not as the double they were widened to.
+ * Numbers are written with 17 significant digits (9 for xgboost's float32 outputs), which
+ * always read back exactly; the shortest such text would cost several conversions per number,
+ * and formatting is most of the cost of scoring.
  */
 static void add_number(struct strbuf *sb, double x, int as_float)
 {
 	char buf[FORMAT_DOUBLE_SIZE];
+	int len = as_float ? snprintf(buf, sizeof(buf), "%.9g", (double)(float)x)
+			   : snprintf(buf, sizeof(buf), "%.17g", x);
 
-	if (as_float)
-		format_float(buf, (float)x);
-	else
-		format_double(buf, x);
-	strbuf_addstr(sb, buf);
+	strbuf_add(sb, buf, (size_t)len);
 }
 
 static void write_header(struct strbuf *sb, const struct model *m, const char *id)
@@ -165,6 +206,18 @@ static void write_row(struct strbuf *sb, const struct scorer *s, const struct cs
 	strbuf_addch(sb, '\n');
 }
 
+static int format_chunk(size_t c, void *data, struct error *err)
+{
+	struct scorer *s = data;
+	size_t ncols = csv_ncols(s->r);
+
+	(void)err;
+	strbuf_reset(&s->text[c]);
+	for (size_t i = c * SCORE_CHUNK; i < chunk_end(s, c); i++)
+		write_row(&s->text[c], s, s->fields + i * ncols, s->P + i * s->outw);
+	return 0;
+}
+
 static int flush(struct strbuf *sb, const struct fs_atomic *out, struct error *err)
 {
 	if (fs_write_all(out->fd, sb->buf, sb->len))
@@ -202,11 +255,13 @@ int score_predict(const struct model *m, const struct score_options *o, uint64_t
 		ret = scorer_next(&s, &fields, &n, err);
 		if (ret || !n)
 			break;
-		for (size_t i = 0; i < n; i++) {
-			write_row(&sb, &s, fields + i * csv_ncols(s.r), s.P + i * s.outw);
-			if (sb.len >= OUTPUT_FLUSH && (ret = flush(&sb, &out, err)))
-				goto out;
-		}
+		ret = workpool_run(nchunks(&s), s.jobs, 0, format_chunk, &s, err);
+		if (ret)
+			goto out;
+		for (size_t c = 0; c < nchunks(&s); c++)
+			strbuf_addbuf(&sb, &s.text[c]);
+		if (sb.len >= OUTPUT_FLUSH && (ret = flush(&sb, &out, err)))
+			goto out;
 		total += n;
 	}
 	if (!ret)

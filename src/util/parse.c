@@ -109,16 +109,3 @@ void format_double(char out[FORMAT_DOUBLE_SIZE], double x)
 			return;
 	}
 }
-
-void format_float(char out[FORMAT_DOUBLE_SIZE], float x)
-{
-	if (isnan(x)) {
-		snprintf(out, FORMAT_DOUBLE_SIZE, "nan");
-		return;
-	}
-	for (int prec = 1; prec <= 9; prec++) {
-		snprintf(out, FORMAT_DOUBLE_SIZE, "%.*g", prec, (double)x);
-		if (strtof(out, NULL) == x)
-			return;
-	}
-}

@@ -35,7 +35,5 @@ int parse_bool(const char *s, int *out);
  */
 #define FORMAT_DOUBLE_SIZE 32
 void format_double(char out[FORMAT_DOUBLE_SIZE], double x);
-/* The same for a float: the shortest text that reads back (via strtof) as (float)x. */
-void format_float(char out[FORMAT_DOUBLE_SIZE], float x);
 
 #endif
