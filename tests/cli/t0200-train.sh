@@ -147,6 +147,18 @@ PY
 done
 ok "models trained on drift/reference.csv score the two batches as the baselines do"
 
+# early stopping: rows set aside from the training part; the model keeps rounds up to the best
+run "$FERRY" train --data data/v1/train.csv --target churn --model xgboost --out models/es \
+	--param n_estimators=300 --param eta=0.3 --param early_stopping_rounds=5
+expect_status 0
+best=$(jq -r '.trainer.best_iteration' models/es/model.json)
+rounds=$(jq -r '.trainer.rounds' models/es/model.json)
+[ "$best" -ge 0 ] && [ "$best" -lt 295 ] || fail "best_iteration '$best' not from early stopping"
+expect_eq "$rounds" "$((best + 1))" "rounds kept"
+run "$FERRY" predict models/es --data "$B" --out es.csv
+expect_status 0
+ok "xgboost early stopping keeps the rounds up to the best validation loss"
+
 cat >params.yaml <<'Y'
 train:
   C: 0.25
