@@ -188,7 +188,8 @@ static double eval_multi(const struct problem *pb, const double *theta, double *
 				pr[c] = exp(pr[c] - zmax);
 				sum += pr[c];
 			}
-			f += log(sum);
+			/* sum >= 1: the largest term is exp(0) */
+			f += log(fmax(sum, 1.0));
 			for (size_t c = 0; c < k; c++) {
 				pr[c] /= sum;
 				res[c] = pr[c] - ((size_t)yi == c);

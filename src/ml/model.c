@@ -163,15 +163,16 @@ static json_t *model_signature(const struct model *m)
 void model_digest_of(const json_t *doc, char out[MODEL_DIGEST_SIZE])
 {
 	json_t *copy = json_deep_copy(doc);
-	char hex[SHA256_HEX_SIZE];
+	char hex[SHA256_HEX_SIZE] = "";
 	char *text;
 
 	json_object_del(copy, "digest");
 	json_object_del(copy, "created");
 	text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
-	if (!text)
+	if (text)
+		sha256_buffer(text, strlen(text), hex);
+	else
 		BUG("cannot serialise a model document");
-	sha256_buffer(text, strlen(text), hex);
 	snprintf(out, MODEL_DIGEST_SIZE, "sha256:%s", hex);
 	free(text);
 	json_decref(copy);

@@ -267,18 +267,22 @@ static int apply_one(struct trainer_config *c, const struct param_spec *s, const
 		if (parse_int64(p->value, &i) || (double)i < s->lo || (double)i > s->hi ||
 		    (s->lo_open && (double)i == s->lo))
 			return bad_value(err, p, range);
-		*(int *)field = (int)i;
+		{
+			int v = (int)i;
+
+			memcpy(field, &v, sizeof(v));
+		}
 		return 0;
 	case P_DOUBLE:
 		if (parse_double(p->value, &d) || d < s->lo || d > s->hi ||
 		    (s->lo_open && d == s->lo))
 			return bad_value(err, p, range);
-		*(double *)field = d;
+		memcpy(field, &d, sizeof(d));
 		return 0;
 	case P_BOOL:
 		if (parse_bool(p->value, &b))
 			return bad_value(err, p, "true or false");
-		*(int *)field = b;
+		memcpy(field, &b, sizeof(b));
 		return 0;
 	case P_SOLVER:
 		if (!strcmp(p->value, "lbfgs"))

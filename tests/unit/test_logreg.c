@@ -114,7 +114,7 @@ static double objective(const struct logreg_model *m, const struct dataset *ds, 
 
 	for (size_t i = 0; i < ds->n; i++) {
 		const double *x = ds->X + i * ds->d;
-		double z[16], zmax = -HUGE_VAL, s = 0.0;
+		double z[16] = { 0 }, zmax = -HUGE_VAL, s = 0.0;
 
 		for (size_t r = 0; r < m->rows; r++) {
 			z[r] = m->intercept[r];
