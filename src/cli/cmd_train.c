@@ -4,7 +4,9 @@
 #include "cli/ml_common.h"
 #include "cli/options.h"
 #include "cli/output.h"
+#include "cli/track_common.h"
 #include "ml/train.h"
+#include "track/tracking.h"
 #include "util/parse.h"
 #include "util/progress.h"
 
@@ -15,8 +17,9 @@ static const char *const train_usage[] = {
 	"evaluates it on a stratified holdout (--test-size, default 0.2) or by k-fold",
 	"cross-validation (--cv K), and writes the model artifact to DIR. Parameters come from",
 	"--params FILE[:SECTION] (YAML) and --param KEY=VALUE (which wins). Prints key=value",
-	"lines: the dataset and its digest, the metrics (metric.NAME), the artifact and its "
-	"digest.",
+	"lines: the dataset and its digest, the metrics (metric.NAME), the artifact, its digest.",
+	"Inside a ferry project the training is recorded as a run (params, metrics, the data",
+	"version, the model's digest) in --experiment (default: Default).",
 	"logreg: C, solver (lbfgs|newton), max_iter, tol, fit_intercept, threshold.",
 	"linear: alpha, fit_intercept.",
 	"xgboost: n_estimators, max_depth, eta, subsample, colsample_bytree, min_child_weight,",
@@ -81,10 +84,65 @@ static json_t *result_json(const struct train_options *o, const struct model *m,
 	(void)o;
 }
 
+/* What a training run records: parameters, metrics, the data version as input, the model. */
+static int record_run(struct ctx *ctx, const char *run_id, const struct train_options *o,
+		      const struct model *m, const char *out)
+{
+	const json_t *eval = json_object_get(m->meta, "evaluation");
+	const json_t *data = json_object_get(m->meta, "data");
+	const json_t *sd = json_object_get(eval, "metrics_sd");
+	json_t *params =
+	    json_deep_copy(json_object_get(json_object_get(m->meta, "trainer"), "params"));
+	json_t *metrics = json_object();
+	struct store_new_dataset ds = { 0 };
+	struct store_kv tags[3];
+	const char *key;
+	json_t *v;
+	int64_t dataset_id;
+	int rc;
+
+	json_object_set_new(params, "model", json_string(model_kind_name(m->kind)));
+	json_object_set_new(params, "target", json_string(m->target.name));
+	json_object_set_new(params, "data", json_string(o->data));
+	json_object_set_new(params, "seed", json_integer((json_int_t)o->seed));
+	json_object_set_new(params, "evaluation", json_string(o->cv ? "cv" : "holdout"));
+	if (o->cv)
+		json_object_set_new(params, "cv", json_integer(o->cv));
+	else
+		json_object_set_new(params, "test_size", json_real(o->test_size));
+	json_object_foreach((json_t *)json_object_get(eval, "metrics"), key, v) {
+		if (!json_is_number(v))
+			continue;
+		json_object_set(metrics, key, v);
+		if (json_object_get(sd, key)) {
+			char *name = xstrfmt("%s_sd", key);
+
+			json_object_set(metrics, name, json_object_get(sd, key));
+			free(name);
+		}
+	}
+	ds.name = o->data;
+	ds.path = o->data;
+	ds.digest = json_string_value(json_object_get(data, "digest"));
+	ds.size = -1;
+	tags[0] = (struct store_kv){ "ferry.model.path", out };
+	tags[1] = (struct store_kv){ "ferry.model.digest", m->digest };
+	tags[2] = (struct store_kv){ "ferry.task", task_name(m->target.task) };
+	if (!(rc = track_log_params_json(ctx->store, run_id, params, &ctx->err)) &&
+	    !(rc = track_log_metrics_json(ctx->store, run_id, metrics, 0, &ctx->err)) &&
+	    !(rc = store_dataset_record(ctx->store, &dataset_id, &ds, &ctx->err)) &&
+	    !(rc = store_run_add_input(ctx->store, run_id, dataset_id, "training", &ctx->err)))
+		rc = store_run_set_tags(ctx->store, run_id, tags, ARRAY_SIZE(tags), &ctx->err);
+	json_decref(params);
+	json_decref(metrics);
+	return rc;
+}
+
 int cmd_train(int argc, const char **argv, struct ctx *ctx)
 {
 	const char *data = NULL, *target = NULL, *out = NULL, *model = "logreg", *task = NULL;
 	const char *test_size = "0.2", *params_file = NULL, *na = NULL;
+	const char *experiment = NULL, *run_name = NULL;
 	int64_t cv = 0, seed = 42;
 	struct option_list params = OPTION_LIST_INIT, drops = OPTION_LIST_INIT;
 	struct option opts[] = {
@@ -102,8 +160,13 @@ int cmd_train(int argc, const char **argv, struct ctx *ctx)
 		OPT_LIST(0, "drop", &drops, "COLUMNS",
 			 "columns not to use as features (repeatable)"),
 		OPT_STRING(0, "na", &na, "TOKENS", "values that also mean missing, e.g. NA,NaN"),
+		OPT_STRING(0, "experiment", &experiment, "NAME",
+			   "record the run in this experiment (in a project; default: Default)"),
+		OPT_STRING(0, "run-name", &run_name, "NAME", "the run's name (default: generated)"),
 		OPT_END(),
 	};
+	char run_id[ID_HEX_LEN + 1] = "";
+	char *command = cli_command_line("ferry", argc, argv);
 	struct train_options o = { 0 };
 	struct trainer_config cfg;
 	struct param_list plist = PARAM_LIST_INIT;
@@ -171,12 +234,20 @@ int cmd_train(int argc, const char **argv, struct ctx *ctx)
 	/* fail before the work, not after it */
 	if ((rc = model_check_destination(out, &ctx->err)))
 		goto out;
+	/* in a project, the training is a run: started now, so that a failure is recorded too */
+	if ((rc = cli_open_if_project(ctx)))
+		goto out;
+	if (ctx->store &&
+	    (rc = cli_run_start(ctx, run_id, experiment, run_name, command, "ferry train")))
+		goto out;
 	o.progress = progress_start("reading", stat(data, &st) ? 0 : (uint64_t)st.st_size,
 				    PROGRESS_BYTES, ctx->quiet || ctx->json);
 	rc = train_model(&m, &timings, &o, &ctx->err);
 	progress_finish(o.progress);
 	if (!rc)
 		rc = model_save(&m, out, &ctx->err);
+	if (!rc && run_id[0])
+		rc = record_run(ctx, run_id, &o, &m, out);
 	if (rc)
 		goto out;
 	/* the training data's profile goes with its version in the store, as drift reference */
@@ -193,12 +264,26 @@ int cmd_train(int argc, const char **argv, struct ctx *ctx)
 	if (ctx->json) {
 		json_t *j = result_json(&o, &m, out, &timings);
 
+		if (run_id[0])
+			json_object_set_new(j, "run_id", json_string(run_id));
 		output_json(j);
 		json_decref(j);
 	} else {
 		print_lines(&o, &m, out);
+		if (run_id[0])
+			printf("run_id=%s\n", run_id);
 	}
 out:
+	if (run_id[0]) {
+		struct error ignored = ERROR_INIT;
+
+		/* the run says how it ended, even when the error is what gets reported */
+		if (track_run_end(ctx->store, run_id, rc ? STORE_RUN_FAILED : STORE_RUN_FINISHED,
+				  rc ? &ignored : &ctx->err) &&
+		    !rc)
+			rc = ctx->err.code ? ctx->err.code : ERR_STORE;
+	}
+	free(command);
 	model_release(&m);
 	trainer_config_release(&cfg);
 	param_list_release(&plist);

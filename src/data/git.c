@@ -42,6 +42,19 @@ out:
 	return rc;
 }
 
+int git_dirty(const char *dir)
+{
+	/* tracked files only: untracked scratch files do not make a source "dirty" */
+	const char *argv[] = { "git", "status", "--porcelain", "--untracked-files=no", NULL };
+	struct subprocess_result res = SUBPROCESS_RESULT_INIT;
+	struct error ignored = ERROR_INIT;
+	int rc = subprocess_run(&res, argv, dir, NULL, 1u << 20, &ignored);
+	int dirty = !rc && !res.exit_code && !res.signal && res.out.len > 0;
+
+	subprocess_result_release(&res);
+	return dirty;
+}
+
 void git_pointer_log_release(struct git_pointer_log *log)
 {
 	for (size_t i = 0; i < log->nr; i++) {

@@ -13,6 +13,9 @@ struct strbuf;
 /* The HEAD commit of the repository holding dir (40 hex) in out; 1 if not a git repo or no commit yet. */
 int git_head(char out[41], const char *dir, struct error *err);
 
+/* 1 if tracked files in the work tree of dir differ from HEAD (untracked ones do not count). */
+int git_dirty(const char *dir);
+
 struct git_pointer_version {
 	char commit[41];
 	char *date;    /* committer date, ISO 8601; owned */

@@ -31,6 +31,33 @@ expect_eq "$(sqlite3 "$db" "SELECT json_extract(profile_json, '\$.rows') FROM da
 expect_eq "$(sqlite3 "$db" "SELECT json_extract(profile_json, '\$.rows') FROM datasets WHERE digest = '$digest'")" 150 "profile of v1 kept"
 ok "data profile stores the profile with the version it read; other versions keep theirs"
 
+# every training in a project is a run: params, metrics, the data version as input, the model
+git add -A >/dev/null && git commit -qm "data" >/dev/null
+head=$(git rev-parse HEAD)
+run "$FERRY" train --data data/v1/train.csv --target target --out models/cv --cv 3 --experiment iris --run-name cv3
+expect_status 0
+run_id=$(printf '%s\n' "$OUT" | sed -n 's/^run_id=//p')
+[ ${#run_id} -eq 32 ] || fail "no run_id line"
+q() { sqlite3 "$db" "$1"; }
+expect_eq "$(q "SELECT r.name || '|' || r.status || '|' || e.name || '|' || r.source_git_commit FROM runs r JOIN experiments e USING (experiment_id) WHERE run_id = '$run_id'")" "cv3|FINISHED|iris|$head" "run row"
+expect_eq "$(q "SELECT value FROM params WHERE run_id = '$run_id' AND key = 'cv'")" 3 "param cv"
+expect_eq "$(q "SELECT value FROM params WHERE run_id = '$run_id' AND key = 'model'")" logreg "param model"
+want=$(jq '.evaluation.metrics.f1' models/cv/model.json)
+got=$(q "SELECT value FROM latest_metrics WHERE run_id = '$run_id' AND key = 'f1'")
+python3 -c "import sys; a, b = map(float, sys.argv[1:]); sys.exit(abs(a - b) > 1e-12 * abs(b))" "$got" "$want" ||
+	fail "metric f1 $got != model.json's $want"
+expect_eq "$(q "SELECT count(*) FROM latest_metrics WHERE run_id = '$run_id' AND key = 'f1_sd'")" 1 "f1_sd"
+expect_eq "$(q "SELECT d.digest || '|' || i.context FROM run_inputs i JOIN datasets d USING (dataset_id) WHERE i.run_id = '$run_id'")" "$digest2|training" "input"
+expect_eq "$(q "SELECT value FROM run_tags WHERE run_id = '$run_id' AND key = 'ferry.model.digest'")" "$(jq -r .digest models/cv/model.json)" "model digest tag"
+expect_eq "$(q "SELECT value FROM run_tags WHERE run_id = '$run_id' AND key = 'ferry.env.ferry'")" "$("$FERRY" version --json | jq -r .ferry)" "environment"
+ok "train records a run: experiment, git commit, params, metrics (with CV sd), data input, model digest, environment"
+
+printf 'a,y\n1,x\n2,x\n' >one.csv
+run "$FERRY" train --data one.csv --target y --out models/bad --run-name doomed
+expect_status 1
+expect_eq "$(q "SELECT status FROM runs WHERE name = 'doomed'")" FAILED "failed run status"
+ok "a training that fails is recorded as a FAILED run"
+
 cd "$TEST_TMP"
 run "$FERRY" data profile "$FERRY_SOURCE/examples/data/iris.csv"
 expect_status 0
