@@ -89,5 +89,7 @@ int cmd_remote(int argc, const char **argv, struct ctx *ctx);
 int cmd_train(int argc, const char **argv, struct ctx *ctx);
 int cmd_eval(int argc, const char **argv, struct ctx *ctx);
 int cmd_predict(int argc, const char **argv, struct ctx *ctx);
+int cmd_runs(int argc, const char **argv, struct ctx *ctx);
+int cmd_log(int argc, const char **argv, struct ctx *ctx);
 
 #endif

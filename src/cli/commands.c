@@ -9,6 +9,8 @@ const struct command commands[] = {
 	{ "train", cmd_train, 0, "train a model on a CSV file, evaluate it, write the artifact" },
 	{ "eval", cmd_eval, 0, "print a saved model's metrics on labelled data" },
 	{ "predict", cmd_predict, 0, "score a CSV file with a saved model (batch predictions)" },
+	{ "runs", cmd_runs, 0, "list, show and compare recorded runs" },
+	{ "log", cmd_log, 0, "log a metric, param or tag into the current run" },
 	{ "config", cmd_config, 0, "show or check the project configuration" },
 	{ "store", cmd_store, 0, "inspect and check the metadata store" },
 	{ "version", cmd_version, 0, "show ferry's version and the libraries it uses" },

@@ -1,6 +1,7 @@
 /* Starting, filling and ending runs in the store, with MLflow's naming and tag conventions. */
 #include "util/common.h"
 #include "track/tracking.h"
+#include "util/parse.h"
 #include "util/strbuf.h"
 #include "util/versions.h"
 
@@ -251,6 +252,13 @@ static void add_param_leaf(const char *key, const json_t *v, void *data)
 	}
 	if (json_is_array(v) || json_is_null(v))
 		return;
+	if (json_is_real(v)) { /* 0.2, not 0.20000000000000001 */
+		char buf[FORMAT_DOUBLE_SIZE];
+
+		format_double(buf, json_real_value(v));
+		add_kv(data, key, buf);
+		return;
+	}
 	text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(17));
 	if (text)
 		add_kv(data, key, text);

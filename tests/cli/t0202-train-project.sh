@@ -58,6 +58,29 @@ expect_status 1
 expect_eq "$(q "SELECT status FROM runs WHERE name = 'doomed'")" FAILED "failed run status"
 ok "a training that fails is recorded as a FAILED run"
 
+run "$FERRY" train --data data/v1/train.csv --target target --out models/xgb --model xgboost --experiment iris --run-name xgb
+expect_status 0
+run "$FERRY" runs list --experiment iris --json
+expect_status 0
+expect_eq "$(printf '%s' "$OUT" | jq -r 'map(.name) | join(",")')" "xgb,cv3" "runs of iris, newest first"
+run "$FERRY" runs show cv3 --json
+expect_eq "$(printf '%s' "$OUT" | jq -r '.params.test_size // "absent", .params.cv, .status' | tr '\n' ' ')" "absent 3 FINISHED " "show"
+run "$FERRY" runs compare cv3 xgb --json
+expect_status 0
+expect_eq "$(printf '%s' "$OUT" | jq -c '.rows[] | select(.key == "model") | [.values, .differ]')" '[["logreg","xgboost"],true]' "model row"
+expect_eq "$(printf '%s' "$OUT" | jq -c '.rows[] | select(.key == "seed") | [.values, .differ]')" '[["42","42"],false]' "seed row"
+run "$FERRY" runs compare cv3 xgb
+expect_out_contains "* params.model"
+FERRY_RUN_ID=$run_id run "$FERRY" log metric late 0.25 --step 7
+expect_status 0
+expect_eq "$(q "SELECT value || '|' || step FROM metrics WHERE run_id = '$run_id' AND key = 'late'")" "0.25|7" "logged metric"
+FERRY_RUN_ID=$run_id run "$FERRY" log param cv 4
+expect_status 1
+expect_err_contains "cv"
+run "$FERRY" log tag team ml
+expect_status 2
+ok "runs list/show/compare read the runs back; log writes into \$FERRY_RUN_ID's run, params stay write-once"
+
 cd "$TEST_TMP"
 run "$FERRY" data profile "$FERRY_SOURCE/examples/data/iris.csv"
 expect_status 0

@@ -1,0 +1,432 @@
+/* `ferry runs list|show|compare` and `ferry log`: reading and writing recorded runs. */
+#include "util/common.h"
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "cli/output.h"
+#include "store/store.h"
+#include "util/id.h"
+#include "util/parse.h"
+
+#include <math.h>
+
+static const char *const list_usage[] = {
+	"ferry runs list [--experiment NAME] [--all] [--limit N]",
+	"",
+	"Lists runs, newest first: id, name, status, start time and their metrics.",
+	NULL,
+};
+
+static const char *const show_usage[] = {
+	"ferry runs show RUN",
+	"",
+	"Everything recorded about one run (RUN: its id or a unique id prefix, or its name).",
+	NULL,
+};
+
+static const char *const compare_usage[] = {
+	"ferry runs compare RUN RUN...",
+	"",
+	"Puts the runs' params and metrics side by side; rows where they differ are marked '*'.",
+	NULL,
+};
+
+static const char *const log_usage[] = {
+	"ferry log metric KEY VALUE [--step N] | param KEY VALUE | tag KEY VALUE [--run RUN]",
+	"",
+	"Logs into the run in $FERRY_RUN_ID (set by 'ferry run'), or --run.",
+	NULL,
+};
+
+/* Finds a run by id, unique id prefix (at least 6 hex digits) or name. */
+static int resolve_run(struct ctx *ctx, struct store_run *out, const char *what)
+{
+	struct store_runs all = STORE_RUNS_INIT;
+	size_t found = 0, at = 0;
+	int rc;
+
+	if (id_is_valid(what))
+		return store_run_get(ctx->store, out, what, &ctx->err);
+	rc = store_run_list(ctx->store, &all, NULL, STORE_VIEW_ALL, &ctx->err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < all.nr; i++) {
+		const struct store_run *r = &all.items[i];
+
+		if ((strlen(what) >= 6 && !strncmp(r->id, what, strlen(what))) ||
+		    (r->name && !strcmp(r->name, what))) {
+			found++;
+			at = i;
+		}
+	}
+	if (found == 1)
+		rc = store_run_get(ctx->store, out, all.items[at].id, &ctx->err);
+	else if (!found)
+		rc = error_set(&ctx->err, ERR_NOTFOUND, "no run with id, id prefix or name '%s'",
+			       what);
+	else
+		rc = error_set(&ctx->err, ERR_INVALID, "'%s' matches %zu runs; give more of the id",
+			       what, found);
+	store_runs_release(&all);
+	return rc;
+}
+
+static json_t *pairs_json(const struct store_pairs *p)
+{
+	json_t *j = json_object();
+
+	for (size_t i = 0; i < p->nr; i++)
+		json_object_set_new(j, p->items[i].key,
+				    p->items[i].value ? json_string(p->items[i].value)
+						      : json_null());
+	return j;
+}
+
+static json_t *metrics_json(const struct store_metric_points *m)
+{
+	json_t *j = json_object();
+
+	for (size_t i = 0; i < m->nr; i++)
+		json_object_set_new(j, m->items[i].key, json_real(m->items[i].value));
+	return j;
+}
+
+/* The run as one JSON object: info, params, metrics (latest), tags, inputs. */
+static int run_json(struct ctx *ctx, const struct store_run *r, json_t **out)
+{
+	struct store_pairs params = { 0 }, tags = { 0 };
+	struct store_metric_points metrics = STORE_METRIC_POINTS_INIT;
+	struct store_datasets inputs = STORE_DATASETS_INIT;
+	char start[40] = "", end[40] = "";
+	json_t *in;
+	int rc;
+
+	if ((rc = store_run_params(ctx->store, &params, r->id, &ctx->err)) ||
+	    (rc = store_run_tags(ctx->store, &tags, r->id, &ctx->err)) ||
+	    (rc = store_run_latest_metrics(ctx->store, &metrics, r->id, &ctx->err)) ||
+	    (rc = store_run_inputs(ctx->store, &inputs, r->id, &ctx->err)))
+		goto out;
+	time_format_iso8601(r->start_time, start, sizeof(start));
+	if (r->end_time)
+		time_format_iso8601(r->end_time, end, sizeof(end));
+	in = json_array();
+	for (size_t i = 0; i < inputs.nr; i++)
+		json_array_append_new(
+		    in, json_pack("{s:s?, s:s, s:s?}", "name", inputs.items[i].name, "digest",
+				  inputs.items[i].digest, "context", inputs.items[i].context));
+	*out = json_pack("{s:s, s:s?, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:b, s:s?, s:o, s:o, s:o, "
+			 "s:o}",
+			 "run_id", r->id, "name", r->name, "experiment_id", r->experiment_id,
+			 "status", store_run_status_name(r->status), "start_time", start,
+			 "end_time", end[0] ? end : NULL, "user", r->user, "git_commit",
+			 r->source_git_commit, "git_dirty", r->source_dirty, "command", r->command,
+			 "params", pairs_json(&params), "metrics", metrics_json(&metrics), "tags",
+			 pairs_json(&tags), "inputs", in);
+out:
+	store_pairs_release(&params);
+	store_pairs_release(&tags);
+	store_metric_points_release(&metrics);
+	store_datasets_release(&inputs);
+	return rc;
+}
+
+static int runs_list(int argc, const char **argv, struct ctx *ctx)
+{
+	const char *experiment = NULL;
+	int all = 0;
+	int64_t limit = 50;
+	struct option opts[] = {
+		OPT_STRING(0, "experiment", &experiment, "NAME", "only this experiment's runs"),
+		OPT_BOOL(0, "all", &all, "deleted runs too"),
+		OPT_INT(0, "limit", &limit, "N", "at most N runs (default 50; 0: all)"),
+		OPT_END(),
+	};
+	struct store_experiment exp = STORE_EXPERIMENT_INIT;
+	struct store_runs runs = STORE_RUNS_INIT;
+	json_t *list = json_array();
+	int nargs, rc = parse_options(&nargs, argc, argv, opts, list_usage, ctx);
+
+	if (rc)
+		goto out;
+	if (nargs) {
+		rc = error_set(&ctx->err, ERR_USAGE, "unexpected argument '%s'", argv[0]);
+		goto out;
+	}
+	if (experiment &&
+	    (rc = store_experiment_get_by_name(ctx->store, &exp, experiment, &ctx->err)))
+		goto out;
+	rc = store_run_list(ctx->store, &runs, experiment ? exp.id : NULL,
+			    all ? STORE_VIEW_ALL : STORE_VIEW_ACTIVE, &ctx->err);
+	for (size_t i = 0; !rc && i < runs.nr && (!limit || i < (size_t)limit); i++) {
+		json_t *j;
+
+		rc = run_json(ctx, &runs.items[i], &j);
+		if (!rc)
+			json_array_append_new(list, j);
+	}
+	if (rc)
+		goto out;
+	if (ctx->json) {
+		output_json(list);
+		goto out;
+	}
+	printf("%-8s  %-24s  %-8s  %-20s  %s\n", "RUN", "NAME", "STATUS", "STARTED", "METRICS");
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		const json_t *r = json_array_get(list, i);
+		const char *key;
+		json_t *v;
+		int n = 0;
+
+		printf("%.8s  %-24.24s  %-8s  %-20.19s  ",
+		       json_string_value(json_object_get(r, "run_id")),
+		       json_string_value(json_object_get(r, "name"))
+			   ? json_string_value(json_object_get(r, "name"))
+			   : "-",
+		       json_string_value(json_object_get(r, "status")),
+		       json_string_value(json_object_get(r, "start_time")));
+		json_object_foreach(json_object_get(r, "metrics"), key, v) {
+			if (strstr(key, "_sd") || n++ >= 4)
+				continue;
+			printf("%s%s=%.4g", n > 1 ? " " : "", key, json_number_value(v));
+		}
+		putchar('\n');
+	}
+out:
+	json_decref(list);
+	store_experiment_release(&exp);
+	store_runs_release(&runs);
+	return rc;
+}
+
+static void print_section(const char *title, const json_t *obj)
+{
+	if (!json_object_size(obj))
+		return;
+	printf("\n%s:\n", title);
+	output_fields(obj);
+}
+
+static int runs_show(int argc, const char **argv, struct ctx *ctx)
+{
+	struct store_run r = STORE_RUN_INIT;
+	json_t *j = NULL, *head;
+	int nargs, rc = parse_options(&nargs, argc, argv, NULL, show_usage, ctx);
+
+	if (rc)
+		return rc;
+	if (nargs != 1)
+		return error_set(&ctx->err, ERR_USAGE, "'ferry runs show' takes one RUN");
+	rc = resolve_run(ctx, &r, argv[0]);
+	if (!rc)
+		rc = run_json(ctx, &r, &j);
+	if (rc)
+		goto out;
+	if (ctx->json) {
+		output_json(j);
+		goto out;
+	}
+	head = json_deep_copy(j);
+	json_object_del(head, "params");
+	json_object_del(head, "metrics");
+	json_object_del(head, "tags");
+	json_object_del(head, "inputs");
+	output_fields(head);
+	json_decref(head);
+	print_section("params", json_object_get(j, "params"));
+	print_section("metrics", json_object_get(j, "metrics"));
+	print_section("tags", json_object_get(j, "tags"));
+	if (json_array_size(json_object_get(j, "inputs"))) {
+		printf("\ninputs:\n");
+		for (size_t i = 0; i < json_array_size(json_object_get(j, "inputs")); i++) {
+			const json_t *in = json_array_get(json_object_get(j, "inputs"), i);
+
+			printf("%s  %s  (%s)\n", json_string_value(json_object_get(in, "digest")),
+			       json_string_value(json_object_get(in, "name")),
+			       json_string_value(json_object_get(in, "context"))
+				   ? json_string_value(json_object_get(in, "context"))
+				   : "-");
+		}
+	}
+out:
+	json_decref(j);
+	store_run_release(&r);
+	return rc;
+}
+
+/* Every key of field (params or metrics) over the runs, in first-seen order. */
+static json_t *union_keys(json_t *const *runs, size_t n, const char *field)
+{
+	json_t *keys = json_object();
+
+	for (size_t i = 0; i < n; i++) {
+		const char *key;
+		json_t *v;
+
+		json_object_foreach(json_object_get(runs[i], field), key, v)
+			json_object_set_new(keys, key, json_true());
+	}
+	return keys;
+}
+
+static void value_text(char *buf, size_t size, const json_t *v)
+{
+	if (!v)
+		snprintf(buf, size, "-");
+	else if (json_is_string(v))
+		snprintf(buf, size, "%s", json_string_value(v));
+	else
+		snprintf(buf, size, "%.6g", json_number_value(v));
+}
+
+static void compare_rows(json_t *const *runs, size_t n, const char *field, json_t *out)
+{
+	json_t *keys = union_keys(runs, n, field);
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(keys, key, v) {
+		json_t *values = json_array();
+		int differ = 0;
+		char first[64], text[64];
+
+		for (size_t i = 0; i < n; i++) {
+			const json_t *x = json_object_get(json_object_get(runs[i], field), key);
+
+			json_array_append_new(values, x ? json_deep_copy(x) : json_null());
+			value_text(text, sizeof(text), x);
+			if (!i)
+				memcpy(first, text, sizeof(first));
+			else if (strcmp(first, text))
+				differ = 1;
+		}
+		json_array_append_new(out, json_pack("{s:s, s:s, s:o, s:b}", "kind", field, "key",
+						     key, "values", values, "differ", differ));
+	}
+	json_decref(keys);
+}
+
+static int runs_compare(int argc, const char **argv, struct ctx *ctx)
+{
+	json_t **runs = NULL, *rows = json_array();
+	int nargs, rc = parse_options(&nargs, argc, argv, NULL, compare_usage, ctx);
+	size_t n = 0;
+
+	if (rc)
+		goto out;
+	if (nargs < 2) {
+		rc = error_set(&ctx->err, ERR_USAGE, "'ferry runs compare' needs two or more runs");
+		goto out;
+	}
+	runs = xcalloc((size_t)nargs, sizeof(*runs));
+	for (; n < (size_t)nargs; n++) {
+		struct store_run r = STORE_RUN_INIT;
+
+		rc = resolve_run(ctx, &r, argv[n]);
+		if (!rc)
+			rc = run_json(ctx, &r, &runs[n]);
+		store_run_release(&r);
+		if (rc)
+			goto out;
+	}
+	compare_rows(runs, n, "params", rows);
+	compare_rows(runs, n, "metrics", rows);
+	if (ctx->json) {
+		json_t *ids = json_array();
+
+		for (size_t i = 0; i < n; i++)
+			json_array_append(ids, json_object_get(runs[i], "run_id"));
+		output_json(json_pack("{s:o, s:O}", "runs", ids, "rows", rows));
+		goto out;
+	}
+	printf("  %-28s", "");
+	for (size_t i = 0; i < n; i++)
+		printf("  %-20.20s", json_string_value(json_object_get(runs[i], "name"))
+					 ? json_string_value(json_object_get(runs[i], "name"))
+					 : json_string_value(json_object_get(runs[i], "run_id")));
+	putchar('\n');
+	for (size_t r = 0; r < json_array_size(rows); r++) {
+		const json_t *row = json_array_get(rows, r);
+		const json_t *values = json_object_get(row, "values");
+		char label[256], text[64];
+
+		snprintf(label, sizeof(label), "%s.%s",
+			 strcmp(json_string_value(json_object_get(row, "kind")), "params")
+			     ? "metrics"
+			     : "params",
+			 json_string_value(json_object_get(row, "key")));
+		printf("%c %-28.28s", json_is_true(json_object_get(row, "differ")) ? '*' : ' ',
+		       label);
+		for (size_t i = 0; i < json_array_size(values); i++) {
+			const json_t *v = json_array_get(values, i);
+
+			value_text(text, sizeof(text), json_is_null(v) ? NULL : v);
+			printf("  %-20.20s", text);
+		}
+		putchar('\n');
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		json_decref(runs[i]);
+	free(runs);
+	json_decref(rows);
+	return rc;
+}
+
+static const struct subcommand runs_subcommands[] = {
+	{ "list", runs_list, NEED_STORE, "recorded runs, newest first" },
+	{ "show", runs_show, NEED_STORE, "everything recorded about one run" },
+	{ "compare", runs_compare, NEED_STORE, "runs' params and metrics side by side" },
+	{ NULL, NULL, 0, NULL },
+};
+
+int cmd_runs(int argc, const char **argv, struct ctx *ctx)
+{
+	return subcommand_dispatch(argc, argv, runs_subcommands, "runs", ctx);
+}
+
+int cmd_log(int argc, const char **argv, struct ctx *ctx)
+{
+	const char *run = getenv("FERRY_RUN_ID");
+	int64_t step = 0;
+	struct option opts[] = {
+		OPT_INT(0, "step", &step, "N", "the metric's step (default 0)"),
+		OPT_STRING(0, "run", &run, "RUN", "the run (default: $FERRY_RUN_ID)"),
+		OPT_END(),
+	};
+	struct store_run r = STORE_RUN_INIT;
+	int nargs, rc = parse_options(&nargs, argc, argv, opts, log_usage, ctx);
+
+	if (rc)
+		return rc;
+	if (nargs != 3 ||
+	    (strcmp(argv[0], "metric") && strcmp(argv[0], "param") && strcmp(argv[0], "tag")))
+		return error_set(&ctx->err, ERR_USAGE,
+				 "usage: ferry log metric|param|tag KEY VALUE [--step N]");
+	if (!run || !*run)
+		return error_set(&ctx->err, ERR_USAGE,
+				 "no run: use --run RUN, or run inside 'ferry run' (FERRY_RUN_ID)");
+	rc = cli_open(ctx, NEED_STORE);
+	if (!rc)
+		rc = resolve_run(ctx, &r, run);
+	if (rc)
+		goto out;
+	if (!strcmp(argv[0], "metric")) {
+		struct store_metric m = { argv[1], 0, time_now_ms(), step };
+
+		if (parse_double(argv[2], &m.value) && strcmp(argv[2], "nan") &&
+		    strcmp(argv[2], "NaN")) {
+			rc = error_set(&ctx->err, ERR_USAGE, "metric '%s': '%s' is not a number",
+				       argv[1], argv[2]);
+			goto out;
+		}
+		if (!strcmp(argv[2], "nan") || !strcmp(argv[2], "NaN"))
+			m.value = NAN;
+		rc = store_run_log_metrics(ctx->store, r.id, &m, 1, &ctx->err);
+	} else if (!strcmp(argv[0], "param")) {
+		rc = store_run_log_param(ctx->store, r.id, argv[1], argv[2], &ctx->err);
+	} else {
+		rc = store_run_set_tag(ctx->store, r.id, argv[1], argv[2], &ctx->err);
+	}
+out:
+	store_run_release(&r);
+	return rc;
+}
