@@ -176,5 +176,5 @@ int main(int argc, char **argv_mut)
 		cli_report_error(&ctx, rc);
 	store_close(ctx.store);
 	project_free(ctx.project);
-	return cli_exit_code(rc);
+	return rc >= 0 && ctx.exit_code ? ctx.exit_code : cli_exit_code(rc);
 }

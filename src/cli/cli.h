@@ -22,6 +22,7 @@ struct ctx {
 	struct project *project; /* owned by main.c; set when NEED_PROJECT */
 	struct store *store;	 /* owned by main.c; set when NEED_STORE */
 	struct error err;	 /* filled by a failing command, printed by main.c */
+	int exit_code;		 /* a successful command's exit status if not 0 (ferry run) */
 };
 
 /* A command returns 0, a negative ERR_* with ctx->err filled, or CLI_DONE (exit 0, e.g. --help). */
@@ -91,5 +92,6 @@ int cmd_eval(int argc, const char **argv, struct ctx *ctx);
 int cmd_predict(int argc, const char **argv, struct ctx *ctx);
 int cmd_runs(int argc, const char **argv, struct ctx *ctx);
 int cmd_log(int argc, const char **argv, struct ctx *ctx);
+int cmd_run(int argc, const char **argv, struct ctx *ctx);
 
 #endif

@@ -10,6 +10,7 @@ const struct command commands[] = {
 	{ "eval", cmd_eval, 0, "print a saved model's metrics on labelled data" },
 	{ "predict", cmd_predict, 0, "score a CSV file with a saved model (batch predictions)" },
 	{ "runs", cmd_runs, 0, "list, show and compare recorded runs" },
+	{ "run", cmd_run, NEED_STORE, "run a command as a tracked run (ferry run -- CMD ...)" },
 	{ "log", cmd_log, 0, "log a metric, param or tag into the current run" },
 	{ "config", cmd_config, 0, "show or check the project configuration" },
 	{ "store", cmd_store, 0, "inspect and check the metadata store" },
