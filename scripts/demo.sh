@@ -81,6 +81,13 @@ show ls -l models/churn-xgb
 printf '$ jq {format_version, task, digest, data: .data.digest} models/churn-xgb/model.json\n'
 jq '{format_version, task, digest, data: .data.digest}' models/churn-xgb/model.json
 
+step "each training was recorded as a run: params, metrics, data version, model digest"
+show ferry runs list
+printf '$ ferry runs compare <logreg run> <xgboost run>\n'
+ids=$(ferry runs list --json | jq -r '.[1].run_id, .[0].run_id')
+# shellcheck disable=SC2086
+ferry runs compare $ids | grep -E '^\*|^  +[a-z]' | head -20
+
 step "the same data, parameters and seed give the same model digest"
 printf '$ ferry train --data data/v1/train.csv --target churn --out models/again --json | jq -r .artifact_digest\n'
 ferry train --data data/v1/train.csv --target churn --out models/again -q --json | jq -r .artifact_digest
