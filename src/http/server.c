@@ -1,0 +1,537 @@
+/*
+ * The HTTP server on libmicrohttpd: one daemon with a pool of epoll worker threads. A request
+ * is assembled in its connection's context (reused by every keep-alive request on it), routed,
+ * handed to a handler, and the handler's struct http_response becomes an MHD response.
+ */
+#include "util/common.h"
+#include "http/http_internal.h"
+#include "util/log.h"
+#include "util/workpool.h"
+
+#include <microhttpd.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <time.h>
+
+/* Bytes of an over-long chunked body read and dropped before the connection is cut instead. */
+#define DRAIN_MAX (1u << 20)
+/* Buffers bigger than this are freed after their request rather than kept for the next one. */
+#define KEEP_BODY_MAX (64u << 10)
+/* At most this much of a declared Content-Length is allocated before the bytes arrive. */
+#define PREALLOC_MAX (256u << 10)
+/* How long http_server_stop waits for requests in flight, in milliseconds. */
+#define STOP_WAIT_MS 5000
+
+enum req_phase {
+	PHASE_IDLE,
+	PHASE_HEADERS, /* request line and headers read; the handler has not been called yet */
+	PHASE_BODY,    /* reading the body */
+	PHASE_DONE,    /* a response is queued */
+};
+
+enum req_flags {
+	REQ_PATH_NUL = 1 << 0,	/* the raw path encodes a NUL byte */
+	REQ_TOOBIG = 1 << 1,	/* the body passed max_body: the rest is dropped, then 413 */
+	REQ_QUERY_NUL = 1 << 2, /* a query key or value encodes a NUL byte */
+};
+
+/* A connection's request state; only the connection's worker thread touches it. */
+struct conn {
+	enum req_phase phase;
+	unsigned flags;
+	uint64_t received;
+	struct strbuf body;
+	struct http_param *params;
+	size_t nparams, alloc_params;
+};
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	struct http_routes routes;
+	size_t max_body;
+	uint16_t port;
+	atomic_int in_flight; /* requests between their request line and their completion */
+};
+
+/*
+ * MHD's diagnostics are mostly about one misbehaving client ("connection reset", "bad header"):
+ * those are info. Resource trouble (connection limit, memory, accept, threads) and anything
+ * during start-up are warnings.
+ */
+static _Thread_local int starting;
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	static const char *const serious[] = { "limit", "memory", "accept", "too many", "thread" };
+	enum log_level level = LOG_INFO;
+	char msg[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(serious) && level == LOG_INFO; i++)
+		if (starting || strcasestr(msg, serious[i]))
+			level = LOG_WARN;
+	log_at(level, "http: %s", msg);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct conn *conn = *socket_context;
+
+	(void)cls;
+	(void)c;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		conn = xcalloc(1, sizeof(*conn));
+		strbuf_init(&conn->body, 0);
+		*socket_context = conn;
+		return;
+	}
+	if (!conn)
+		return;
+	strbuf_release(&conn->body);
+	free(conn->params);
+	free(conn);
+	*socket_context = NULL;
+}
+
+/* True if the path part of a raw request target holds "%00", which decoding would cut at. */
+static int raw_path_has_nul(const char *uri)
+{
+	for (const char *p = uri; *p && *p != '?'; p++)
+		if (p[0] == '%' && p[1] == '0' && p[2] == '0')
+			return 1;
+	return 0;
+}
+
+/*
+ * Called with the raw request target before MHD decodes it; what it returns becomes the
+ * request's con_cls, so this is where a keep-alive connection starts its next request.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct http_server *s = cls;
+	const union MHD_ConnectionInfo *info =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn *conn = info ? info->socket_context : NULL;
+
+	if (!conn)
+		return NULL;
+	conn->phase = PHASE_HEADERS;
+	conn->flags = raw_path_has_nul(uri) ? REQ_PATH_NUL : 0;
+	conn->received = 0;
+	conn->nparams = 0;
+	strbuf_reset(&conn->body);
+	atomic_fetch_add(&s->in_flight, 1);
+	return conn;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *s = cls;
+	struct conn *conn = *con_cls;
+
+	(void)c;
+	if (!conn)
+		return;
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		log_debug("http: request ended early (%d)", (int)toe);
+	if (conn->body.alloc > KEEP_BODY_MAX)
+		strbuf_release(&conn->body);
+	if (conn->alloc_params > 64) {
+		free(conn->params);
+		conn->params = NULL;
+		conn->alloc_params = 0;
+	}
+	conn->nparams = 0;
+	conn->phase = PHASE_IDLE;
+	*con_cls = NULL;
+	atomic_fetch_sub(&s->in_flight, 1);
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *c, struct http_response *resp)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	unsigned status = resp->status ? (unsigned)resp->status : 200;
+
+	if (resp->file_fd >= 0) {
+		r = MHD_create_response_from_fd64(resp->file_size, resp->file_fd);
+		if (r)
+			resp->file_fd = -1; /* MHD closes it with the response */
+	} else if (!resp->body.len) {
+		r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	} else {
+		size_t len;
+		char *buf = strbuf_detach(&resp->body, &len);
+
+		r = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+		if (!r)
+			free(buf);
+	}
+	if (!r) {
+		log_error("http: cannot create a response");
+		http_response_release(resp);
+		return MHD_NO;
+	}
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				    resp->content_type ? resp->content_type : "application/json") !=
+	    MHD_YES)
+		log_warn("http: invalid content type '%s'", resp->content_type);
+	for (size_t i = 0; i < resp->nheaders; i++)
+		if (MHD_add_response_header(r, resp->header_names[i], resp->header_values[i]) !=
+		    MHD_YES)
+			log_warn("http: invalid response header '%s'", resp->header_names[i]);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	http_response_release(resp);
+	return ret;
+}
+
+static enum MHD_Result send_error(struct http_server *s, struct MHD_Connection *c, int code,
+				  int status, const char *message)
+{
+	struct http_response resp;
+
+	http_response_init(&resp);
+	http_error_response(&s->routes, &resp, code, message, status);
+	return send_response(c, &resp);
+}
+
+static enum MHD_Result add_param(void *cls, enum MHD_ValueKind kind, const char *key,
+				 size_t key_size, const char *value, size_t value_size)
+{
+	struct conn *conn = cls;
+
+	(void)kind;
+	if (memchr(key, '\0', key_size) || (value && memchr(value, '\0', value_size))) {
+		conn->flags |= REQ_QUERY_NUL;
+		return MHD_NO;
+	}
+	ALLOC_GROW(conn->params, conn->nparams + 1, conn->alloc_params);
+	conn->params[conn->nparams].key = key;
+	conn->params[conn->nparams].value = value ? value : "";
+	conn->nparams++;
+	return MHD_YES;
+}
+
+/* Runs a handler that failed: its partial response is dropped for the mapped error. */
+static void handler_failed(struct http_server *s, const char *method, const char *path, int code,
+			   struct error *err, struct http_response *resp)
+{
+	const char *msg = err->msg[0] ? err->msg : error_code_name(code);
+
+	if (http_status_of(code) >= 500)
+		log_warn("http: %s %s: %s", method, path, msg);
+	else
+		log_debug("http: %s %s: %s", method, path, msg);
+	http_error_response(&s->routes, resp, code, msg, 0);
+}
+
+static void route_missing(struct http_server *s, const char *method, const char *path,
+			  const struct strbuf *allow, struct http_response *resp)
+{
+	struct error err = ERROR_INIT;
+
+	if (!allow->len) {
+		error_set(&err, ERR_NOTFOUND, "no endpoint '%s'", path);
+		http_error_response(&s->routes, resp, ERR_NOTFOUND, err.msg, 404);
+		return;
+	}
+	error_set(&err, ERR_UNSUPPORTED, "method %s not allowed for '%s' (allowed: %s)", method,
+		  path, allow->buf);
+	http_error_response(&s->routes, resp, ERR_UNSUPPORTED, err.msg, 405);
+	if (resp->nheaders < HTTP_MAX_HEADERS)
+		http_response_header(resp, "Allow", allow->buf);
+}
+
+static enum MHD_Result dispatch(struct http_server *s, struct conn *conn, struct MHD_Connection *c,
+				const char *path, const char *method)
+{
+	struct http_request req = { .method = method, .path = path };
+	struct http_response resp;
+	struct error err = ERROR_INIT;
+	struct strbuf allow = STRBUF_INIT;
+	const struct http_route *route;
+	const char *problem = http_request_path_problem(path);
+	int ret;
+
+	http_response_init(&resp);
+	MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, add_param, conn);
+	if (conn->flags & REQ_PATH_NUL)
+		problem = "request path must not contain NUL bytes";
+	else if (!problem && (conn->flags & REQ_QUERY_NUL))
+		problem = "query parameters must not contain NUL bytes";
+	if (problem) {
+		http_error_response(&s->routes, &resp, ERR_INVALID, problem, 400);
+		goto out;
+	}
+	route = http_route_find(&s->routes, method, path, &req.route_rest, &allow);
+	if (!route) {
+		route_missing(s, method, path, &allow, &resp);
+		goto out;
+	}
+	req.query = conn->params;
+	req.nquery = conn->nparams;
+	req.content_type =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	req.body = conn->body.buf;
+	req.body_len = conn->body.len;
+	ret = route->fn(&req, &resp, s->routes.data, &err);
+	if (ret < 0) {
+		handler_failed(s, method, path, ret, &err, &resp);
+	} else if (resp.status && (resp.status < 200 || resp.status > 599)) {
+		error_set(&err, ERR_INTERNAL, "handler for '%s' set invalid status %d", path,
+			  resp.status);
+		handler_failed(s, method, path, ERR_INTERNAL, &err, &resp);
+	}
+out:
+	strbuf_release(&allow);
+	return send_response(c, &resp);
+}
+
+/* The declared Content-Length, or -1 if none (MHD has already rejected malformed ones). */
+static int64_t content_length(struct MHD_Connection *c)
+{
+	const char *v =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned long long n;
+	char *end;
+
+	if (!v)
+		return -1;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno == ERANGE || n > INT64_MAX)
+		return INT64_MAX;
+	return (int64_t)n;
+}
+
+/* First call of a request: refuse an announced over-long body before reading any of it. */
+static enum MHD_Result on_headers(struct http_server *s, struct conn *conn,
+				  struct MHD_Connection *c)
+{
+	int64_t len = content_length(c);
+
+	conn->phase = PHASE_BODY;
+	if (len > 0 && (uint64_t)len > s->max_body) {
+		char msg[128];
+
+		conn->phase = PHASE_DONE;
+		snprintf(msg, sizeof(msg), "request body of %" PRId64 " bytes exceeds %zu", len,
+			 s->max_body);
+		return send_error(s, c, ERR_TOOBIG, 413, msg);
+	}
+	if (len > 0)
+		strbuf_grow(&conn->body, (size_t)len < PREALLOC_MAX ? (size_t)len : PREALLOC_MAX);
+	return MHD_YES;
+}
+
+static enum MHD_Result on_body(struct http_server *s, struct conn *conn, const char *data, size_t n)
+{
+	conn->received += n;
+	if (conn->flags & REQ_TOOBIG) {
+		if (conn->received - s->max_body <= DRAIN_MAX)
+			return MHD_YES;
+		log_info("http: dropping a connection still uploading past %zu bytes", s->max_body);
+		return MHD_NO;
+	}
+	if (conn->received > s->max_body) {
+		conn->flags |= REQ_TOOBIG;
+		strbuf_release(&conn->body);
+		return MHD_YES;
+	}
+	strbuf_add(&conn->body, data, n);
+	return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *s = cls;
+	struct conn *conn = *con_cls;
+	char msg[128];
+
+	(void)version;
+	if (!conn)
+		return MHD_NO; /* no connection context: cannot happen, close the connection */
+	switch (conn->phase) {
+	case PHASE_HEADERS:
+		return on_headers(s, conn, c);
+	case PHASE_BODY:
+		if (*upload_data_size) {
+			size_t n = *upload_data_size;
+
+			*upload_data_size = 0;
+			return on_body(s, conn, upload_data, n);
+		}
+		conn->phase = PHASE_DONE;
+		if (!(conn->flags & REQ_TOOBIG))
+			return dispatch(s, conn, c, url, method);
+		snprintf(msg, sizeof(msg), "request body exceeds %zu bytes", s->max_body);
+		return send_error(s, c, ERR_TOOBIG, 413, msg);
+	default:
+		return MHD_NO;
+	}
+}
+
+/* Without this a client closing early could kill the process from a non-MHD thread. */
+static void ignore_sigpipe(void)
+{
+	struct sigaction sa;
+
+	if (sigaction(SIGPIPE, NULL, &sa) || (sa.sa_flags & SA_SIGINFO) || sa.sa_handler != SIG_DFL)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static int try_listen(int *out, const struct addrinfo *ai)
+{
+	int fd =
+	    socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+	int on = 1;
+
+	if (fd < 0)
+		return -1;
+	/* SO_REUSEADDR (not SO_REUSEPORT): restart over TIME_WAIT, still refuse a live server */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, SOMAXCONN)) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	*out = fd;
+	return 0;
+}
+
+/* Binds and listens on host:port ourselves, so that failures say why. */
+static int listen_socket(int *out, int *family, const char *host, uint16_t port, struct error *err)
+{
+	struct addrinfo hints = { 0 }, *res = NULL;
+	char service[8];
+	int rc, saved = 0, ret = 0;
+
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(service, sizeof(service), "%u", (unsigned)port);
+	rc = getaddrinfo(host, service, &hints, &res);
+	if (rc)
+		return error_set(err, ERR_IO, "cannot resolve '%s': %s", host, gai_strerror(rc));
+	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+			continue;
+		if (!try_listen(out, ai)) {
+			*family = ai->ai_family;
+			goto out;
+		}
+		saved = errno;
+	}
+	ret = error_errno(err, ERR_IO, saved ? saved : EADDRNOTAVAIL,
+			  "cannot listen on '%s' port %u", host, (unsigned)port);
+out:
+	freeaddrinfo(res);
+	return ret;
+}
+
+static void options_resolve(struct http_options *o, const struct http_options *opts)
+{
+	const struct http_options defaults = HTTP_OPTIONS_INIT;
+
+	*o = opts ? *opts : defaults;
+	if (!o->host || !*o->host)
+		o->host = defaults.host;
+	if (!o->max_body)
+		o->max_body = defaults.max_body;
+	if (!o->max_connections)
+		o->max_connections = defaults.max_connections;
+	if (!o->timeout_seconds)
+		o->timeout_seconds = defaults.timeout_seconds;
+	if (!o->threads)
+		o->threads = (unsigned)workpool_cpus();
+	/* MHD splits the connection limit between workers: each needs at least one */
+	if (o->threads > o->max_connections)
+		o->threads = o->max_connections;
+}
+
+int http_server_start(struct http_server **out, const struct http_options *opts,
+		      const struct http_routes *routes, struct error *err)
+{
+	struct http_options o;
+	struct http_server *s;
+	struct MHD_OptionItem pool[2] = { { MHD_OPTION_END, 0, NULL },
+					  { MHD_OPTION_END, 0, NULL } };
+	unsigned flags =
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	const union MHD_DaemonInfo *info;
+	int fd = -1, family = AF_INET, ret;
+
+	options_resolve(&o, opts);
+	ignore_sigpipe();
+	if ((ret = listen_socket(&fd, &family, o.host, o.port, err)) < 0)
+		return ret;
+	if (family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (o.threads > 1)
+		pool[0] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, o.threads, NULL };
+
+	s = xcalloc(1, sizeof(*s));
+	s->routes = *routes;
+	s->max_body = o.max_body;
+	atomic_init(&s->in_flight, 0);
+	/* MHD closes fd itself when it fails past option parsing, so it is not closed here */
+	starting = 1;
+	s->daemon = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_ARRAY, pool,
+	    MHD_OPTION_CONNECTION_LIMIT, o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+	    o.timeout_seconds, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+	    MHD_OPTION_END);
+	starting = 0;
+	if (!s->daemon) {
+		free(s);
+		return error_set(err, ERR_INTERNAL, "cannot start the http server on '%s' port %u",
+				 o.host, (unsigned)o.port);
+	}
+	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = info ? info->port : o.port;
+	log_debug("http: listening on '%s' port %u with %u threads", o.host, (unsigned)s->port,
+		  o.threads);
+	*out = s;
+	return 0;
+}
+
+uint16_t http_server_port(const struct http_server *s)
+{
+	return s->port;
+}
+
+void http_server_stop(struct http_server *s)
+{
+	MHD_socket fd;
+	struct timespec ms = { 0, 1000000L };
+
+	if (!s)
+		return;
+	fd = MHD_quiesce_daemon(s->daemon);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	for (int i = 0; i < STOP_WAIT_MS && atomic_load(&s->in_flight) > 0; i++)
+		nanosleep(&ms, NULL);
+	MHD_stop_daemon(s->daemon);
+	free(s);
+}
