@@ -4,6 +4,7 @@
  */
 #include "util/common.h"
 #include "store/store_internal.h"
+#include "store/search.h"
 
 #include <ctype.h>
 
@@ -465,4 +466,135 @@ int store_statcache_put(struct store *st, const struct store_stat_entry *entries
 	if (!n)
 		return 0;
 	return st->ops->statcache_put(st, entries, n, err);
+}
+
+/* MLflow tracking server operations ------------------------------------------------------------ */
+
+int store_experiment_rename(struct store *st, const char *id, const char *new_name,
+			    struct error *err)
+{
+	int64_t num = 0;
+	int rc;
+
+	if (!new_name || !*new_name)
+		return error_set(err, ERR_INVALID, "an experiment name must not be empty");
+	if ((rc = parse_experiment_id(&num, id, err)) < 0)
+		return rc;
+	return st->ops->experiment_rename(st, num, new_name, err);
+}
+
+int store_experiment_set_deleted(struct store *st, const char *id, bool deleted, struct error *err)
+{
+	int64_t num = 0;
+	int rc;
+
+	if ((rc = parse_experiment_id(&num, id, err)) < 0)
+		return rc;
+	return st->ops->experiment_set_deleted(st, num, deleted, err);
+}
+
+int store_experiment_set_tag(struct store *st, const char *id, const char *key, const char *value,
+			     struct error *err)
+{
+	int64_t num = 0;
+	int rc;
+
+	if (!key || !*key)
+		return error_set(err, ERR_INVALID, "tag key must not be empty");
+	if ((rc = parse_experiment_id(&num, id, err)) < 0)
+		return rc;
+	return st->ops->experiment_set_tag(st, num, key, value, err);
+}
+
+int store_experiment_tags(struct store *st, struct store_pairs *out, const char *id,
+			  struct error *err)
+{
+	int64_t num = 0;
+	int rc;
+
+	if ((rc = parse_experiment_id(&num, id, err)) < 0)
+		return rc;
+	return st->ops->experiment_tags(st, out, num, err);
+}
+
+int store_run_update(struct store *st, const char *run_id, const struct store_run_changes *c,
+		     struct error *err)
+{
+	if (c->set_status && (size_t)c->status >= ARRAY_SIZE(run_status_names))
+		BUG("unknown run status %d", (int)c->status);
+	return st->ops->run_update(st, run_id, c, err);
+}
+
+int store_run_set_deleted(struct store *st, const char *run_id, bool deleted, struct error *err)
+{
+	return st->ops->run_set_deleted(st, run_id, deleted, err);
+}
+
+int store_run_delete_tag(struct store *st, const char *run_id, const char *key, struct error *err)
+{
+	if (!key || !*key)
+		return error_set(err, ERR_INVALID, "tag key must not be empty");
+	return st->ops->run_delete_tag(st, run_id, key, err);
+}
+
+int store_metric_history_page(struct store *st, struct store_metric_points *out, const char *run_id,
+			      const char *key, int64_t offset, int64_t limit, struct error *err)
+{
+	if (offset < 0)
+		return error_set(err, ERR_INVALID, "negative offset %" PRId64, offset);
+	return st->ops->metric_history_page(st, out, run_id, key, offset, limit, err);
+}
+
+int store_run_log_batch(struct store *st, const char *run_id, const struct store_batch *b,
+			struct error *err)
+{
+	int rc;
+
+	if ((rc = check_keys(b->params, b->nr_params, "param", true, err)) < 0 ||
+	    (rc = check_keys(b->tags, b->nr_tags, "tag", false, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < b->nr_metrics; i++)
+		if (!b->metrics[i].key || !*b->metrics[i].key)
+			return error_set(err, ERR_INVALID, "metric key must not be empty");
+	return st->ops->run_log_batch(st, run_id, b, err);
+}
+
+/* Search -------------------------------------------------------------------------------------- */
+
+/* What every backend would check the same way; *max_results becomes the effective limit. */
+static int check_search(int64_t *max_results, int64_t offset, struct error *err)
+{
+	int rc;
+
+	if ((rc = search_max_results(max_results, *max_results, err)) < 0)
+		return rc;
+	if (offset < 0)
+		return error_set(err, ERR_INVALID, "negative search offset %" PRId64, offset);
+	return 0;
+}
+
+int store_run_search(struct store *st, struct store_runs *out, char **next_page_token,
+		     const struct store_run_search *q, struct error *err)
+{
+	struct store_run_search s = *q;
+	int64_t id;
+	int rc;
+
+	if ((rc = check_search(&s.max_results, s.offset, err)) < 0)
+		return rc;
+	for (size_t i = 0; s.experiment_ids && i < s.nr_experiment_ids; i++)
+		if ((rc = parse_experiment_id(&id, s.experiment_ids[i], err)) < 0)
+			return rc;
+	return st->ops->run_search(st, out, next_page_token, &s, err);
+}
+
+int store_experiment_search(struct store *st, struct store_experiments *out, char **next_page_token,
+			    const struct store_experiment_search *q, struct error *err)
+{
+	struct store_experiment_search s = *q;
+	int rc;
+
+	if ((rc = check_search(&s.max_results, s.offset, err)) < 0)
+		return rc;
+	return st->ops->experiment_search(st, out, next_page_token, &s, err);
 }

@@ -372,4 +372,75 @@ int store_statcache_load(struct store *st, const char *prefix,
 int store_statcache_put(struct store *st, const struct store_stat_entry *entries, size_t n,
 			struct error *err);
 
+/* MLflow tracking server operations ------------------------------------------------------------
+ * What the REST API needs beyond the above (src/api/mlflow*.c; SQLite: store_sqlite_tracking.c).
+ */
+
+/* Renames an experiment and touches its last_update_time. ERR_EXISTS if new_name is taken. */
+int store_experiment_rename(struct store *st, const char *id, const char *new_name,
+			    struct error *err);
+/*
+ * Soft-deletes (deleted) or restores an experiment together with its runs, as MLflow does.
+ * ERR_NOTFOUND unless the experiment exists in the other lifecycle stage.
+ */
+int store_experiment_set_deleted(struct store *st, const char *id, bool deleted, struct error *err);
+/* Sets (overwrites) an experiment tag; ERR_NOTFOUND if the experiment does not exist. */
+int store_experiment_set_tag(struct store *st, const char *id, const char *key, const char *value,
+			     struct error *err);
+/* An experiment's tags, by key. */
+int store_experiment_tags(struct store *st, struct store_pairs *out, const char *id,
+			  struct error *err);
+
+/* What store_run_update changes; a false flag or NULL name leaves that field alone. */
+struct store_run_changes {
+	bool set_status;
+	enum store_run_status status;
+	bool set_end_time;
+	int64_t end_time;
+	const char *name; /* also sets tag mlflow.runName, in the same transaction */
+};
+int store_run_update(struct store *st, const char *run_id, const struct store_run_changes *c,
+		     struct error *err);
+/* Soft-deletes or restores a run (deleted_time set or cleared). ERR_NOTFOUND without the run. */
+int store_run_set_deleted(struct store *st, const char *run_id, bool deleted, struct error *err);
+/* Removes a tag; ERR_NOTFOUND if the run or the tag does not exist. */
+int store_run_delete_tag(struct store *st, const char *run_id, const char *key, struct error *err);
+/* Like store_metric_history, from point offset on, at most limit points (limit < 0: all). */
+int store_metric_history_page(struct store *st, struct store_metric_points *out, const char *run_id,
+			      const char *key, int64_t offset, int64_t limit, struct error *err);
+
+/* One log-batch request. */
+struct store_batch {
+	const struct store_metric *metrics;
+	size_t nr_metrics;
+	const struct store_kv *params;
+	size_t nr_params;
+	const struct store_kv *tags;
+	size_t nr_tags;
+};
+/*
+ * Logs params, then metrics, then tags in ONE transaction: all or nothing, with the semantics of
+ * store_run_log_params, store_run_log_metrics and store_run_set_tags.
+ */
+int store_run_log_batch(struct store *st, const char *run_id, const struct store_batch *b,
+			struct error *err);
+
+/* Search (MLflow runs/search, experiments/search) ---------------------------------------------
+ * The queries and their filter/order AST are in store/search.h (parsed by src/track/filter.c).
+ */
+struct store_run_search;
+struct store_experiment_search;
+
+/*
+ * Runs matching q, in q's order, from row q->offset on: at most max_results of them. When more
+ * rows follow, *next_page_token gets MLflow's token for them (caller frees), else NULL.
+ * ERR_INVALID for max_results above SEARCH_MAX_RESULTS_THRESHOLD or below 0, a negative offset,
+ * an experiment id that is not a number, or a malformed query.
+ */
+int store_run_search(struct store *st, struct store_runs *out, char **next_page_token,
+		     const struct store_run_search *q, struct error *err);
+/* The same for experiments. */
+int store_experiment_search(struct store *st, struct store_experiments *out, char **next_page_token,
+			    const struct store_experiment_search *q, struct error *err);
+
 #endif

@@ -71,6 +71,34 @@ struct store_ops {
 			      struct error *err);
 	int (*statcache_put)(struct store *st, const struct store_stat_entry *entries, size_t n,
 			     struct error *err);
+
+	/* MLflow tracking server operations (experiment ids already parsed by store.c). */
+	int (*experiment_rename)(struct store *st, int64_t id, const char *new_name,
+				 struct error *err);
+	int (*experiment_set_deleted)(struct store *st, int64_t id, bool deleted,
+				      struct error *err);
+	int (*experiment_set_tag)(struct store *st, int64_t id, const char *key, const char *value,
+				  struct error *err);
+	int (*experiment_tags)(struct store *st, struct store_pairs *out, int64_t id,
+			       struct error *err);
+	int (*run_update)(struct store *st, const char *run_id, const struct store_run_changes *c,
+			  struct error *err);
+	int (*run_set_deleted)(struct store *st, const char *run_id, bool deleted,
+			       struct error *err);
+	int (*run_delete_tag)(struct store *st, const char *run_id, const char *key,
+			      struct error *err);
+	int (*metric_history_page)(struct store *st, struct store_metric_points *out,
+				   const char *run_id, const char *key, int64_t offset,
+				   int64_t limit, struct error *err);
+	int (*run_log_batch)(struct store *st, const char *run_id, const struct store_batch *b,
+			     struct error *err);
+
+	/* Search (store/search.h); max_results, offset and experiment ids checked by store.c. */
+	int (*run_search)(struct store *st, struct store_runs *out, char **next_page_token,
+			  const struct store_run_search *q, struct error *err);
+	int (*experiment_search)(struct store *st, struct store_experiments *out,
+				 char **next_page_token, const struct store_experiment_search *q,
+				 struct error *err);
 };
 
 /* The first member of every backend's handle. */

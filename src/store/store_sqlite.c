@@ -5,6 +5,7 @@
 #include "util/common.h"
 #include "store/migrations.h"
 #include "store/store_internal.h"
+#include "store/store_sqlite_internal.h"
 
 #include <libgen.h>
 #include <math.h>
@@ -1602,4 +1603,47 @@ const struct store_ops store_sqlite_ops = {
 	.run_inputs = sqlite_run_inputs,
 	.statcache_load = sqlite_statcache_load,
 	.statcache_put = sqlite_statcache_put,
+	.experiment_rename = store_sqlite_experiment_rename,
+	.experiment_set_deleted = store_sqlite_experiment_set_deleted,
+	.experiment_set_tag = store_sqlite_experiment_set_tag,
+	.experiment_tags = store_sqlite_experiment_tags,
+	.run_update = store_sqlite_run_update,
+	.run_set_deleted = store_sqlite_run_set_deleted,
+	.run_delete_tag = store_sqlite_run_delete_tag,
+	.metric_history_page = store_sqlite_metric_history_page,
+	.run_log_batch = store_sqlite_run_log_batch,
+	.run_search = store_sqlite_run_search,
+	.experiment_search = store_sqlite_experiment_search,
 };
+
+/* For the other store_sqlite_*.c files (store_sqlite_internal.h). */
+sqlite3 *store_sqlite_db(struct store *st)
+{
+	return sq(st)->db;
+}
+
+int store_sqlite_error(struct store *st, struct error *err, const char *fmt, ...)
+{
+	char what[ERROR_MSG_SIZE];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return db_error(sq(st), err, "%s", what);
+}
+
+int store_sqlite_begin(struct store *st, const char *what, struct error *err)
+{
+	return tx_begin(sq(st), what, err);
+}
+
+int store_sqlite_commit(struct store *st, const char *what, struct error *err)
+{
+	return tx_commit(sq(st), what, err);
+}
+
+void store_sqlite_rollback(struct store *st)
+{
+	tx_rollback(sq(st));
+}

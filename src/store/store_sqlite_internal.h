@@ -1,0 +1,52 @@
+/*
+ * What the SQLite backend's files share: store_sqlite.c owns the connection and its helpers;
+ * store_sqlite_*.c files add ops through these accessors. Not for use outside src/store.
+ */
+#ifndef FERRY_STORE_STORE_SQLITE_INTERNAL_H
+#define FERRY_STORE_STORE_SQLITE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "store/store_internal.h"
+
+/* The connection of a SQLite store (st must come from store_sqlite_ops.open). */
+sqlite3 *store_sqlite_db(struct store *st);
+
+/* ERR_STORE with "<what>: <SQLite's message>"; call before anything else touches the handle. */
+int store_sqlite_error(struct store *st, struct error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* BEGIN IMMEDIATE (with the backend's busy retries), COMMIT, and ROLLBACK if still open. */
+int store_sqlite_begin(struct store *st, const char *what, struct error *err);
+int store_sqlite_commit(struct store *st, const char *what, struct error *err);
+void store_sqlite_rollback(struct store *st);
+
+/* MLflow tracking ops, in store_sqlite_tracking.c (contracts in store.h). */
+int store_sqlite_experiment_rename(struct store *st, int64_t id, const char *new_name,
+				   struct error *err);
+int store_sqlite_experiment_set_deleted(struct store *st, int64_t id, bool deleted,
+					struct error *err);
+int store_sqlite_experiment_set_tag(struct store *st, int64_t id, const char *key,
+				    const char *value, struct error *err);
+int store_sqlite_experiment_tags(struct store *st, struct store_pairs *out, int64_t id,
+				 struct error *err);
+int store_sqlite_run_update(struct store *st, const char *run_id, const struct store_run_changes *c,
+			    struct error *err);
+int store_sqlite_run_set_deleted(struct store *st, const char *run_id, bool deleted,
+				 struct error *err);
+int store_sqlite_run_delete_tag(struct store *st, const char *run_id, const char *key,
+				struct error *err);
+int store_sqlite_metric_history_page(struct store *st, struct store_metric_points *out,
+				     const char *run_id, const char *key, int64_t offset,
+				     int64_t limit, struct error *err);
+int store_sqlite_run_log_batch(struct store *st, const char *run_id, const struct store_batch *b,
+			       struct error *err);
+
+/* Search ops, in store_sqlite_search.c (contracts in store.h; queries in store/search.h). */
+int store_sqlite_run_search(struct store *st, struct store_runs *out, char **next_page_token,
+			    const struct store_run_search *q, struct error *err);
+int store_sqlite_experiment_search(struct store *st, struct store_experiments *out,
+				   char **next_page_token, const struct store_experiment_search *q,
+				   struct error *err);
+
+#endif
