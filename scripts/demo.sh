@@ -88,6 +88,22 @@ ids=$(ferry runs list --json | jq -r '.[1].run_id, .[0].run_id')
 # shellcheck disable=SC2086
 ferry runs compare $ids | grep -E '^\*|^  +[a-z]' | head -20
 
+step "ferry server speaks MLflow's REST API: existing clients and curl work unchanged"
+ferry server --port 0 >"$work/server.out" 2>&1 &
+server_pid=$!
+for _ in $(seq 50); do
+	url=$(sed -n 's/^listening on //p' "$work/server.out")
+	[ -n "$url" ] && break
+	sleep 0.1
+done
+echo "$ ferry server --port 0 &      # $url"
+printf '$ curl -s -X POST %s/api/2.0/mlflow/runs/search -d '"'"'{"experiment_ids": ["0"], "filter": "params.model = '"'"'"'"'"'xgboost'"'"'"'"'"'"}'"'"'\n' "$url"
+curl -s -X POST -H 'Content-Type: application/json' "$url/api/2.0/mlflow/runs/search" \
+	-d '{"experiment_ids": ["0"], "filter": "params.model = '"'"'xgboost'"'"'", "order_by": ["metrics.f1 DESC"]}' |
+	jq -c '.runs[] | {run: .info.run_name, status: .info.status, f1: (.data.metrics[] | select(.key == "f1") | .value)}'
+kill -TERM "$server_pid"
+wait "$server_pid" || true
+
 step "the same data, parameters and seed give the same model digest"
 printf '$ ferry train --data data/v1/train.csv --target churn --out models/again --json | jq -r .artifact_digest\n'
 ferry train --data data/v1/train.csv --target churn --out models/again -q --json | jq -r .artifact_digest

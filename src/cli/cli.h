@@ -93,5 +93,6 @@ int cmd_predict(int argc, const char **argv, struct ctx *ctx);
 int cmd_runs(int argc, const char **argv, struct ctx *ctx);
 int cmd_log(int argc, const char **argv, struct ctx *ctx);
 int cmd_run(int argc, const char **argv, struct ctx *ctx);
+int cmd_server(int argc, const char **argv, struct ctx *ctx);
 
 #endif

@@ -12,6 +12,7 @@ const struct command commands[] = {
 	{ "runs", cmd_runs, 0, "list, show and compare recorded runs" },
 	{ "run", cmd_run, NEED_STORE, "run a command as a tracked run (ferry run -- CMD ...)" },
 	{ "log", cmd_log, 0, "log a metric, param or tag into the current run" },
+	{ "server", cmd_server, 0, "serve the MLflow tracking API on the project's store" },
 	{ "config", cmd_config, 0, "show or check the project configuration" },
 	{ "store", cmd_store, 0, "inspect and check the metadata store" },
 	{ "version", cmd_version, 0, "show ferry's version and the libraries it uses" },

@@ -1,0 +1,122 @@
+/*
+ * `ferry server`: the MLflow-compatible tracking server on the project's store (or --store),
+ * serving until SIGINT or SIGTERM, then stopping cleanly.
+ */
+#include "util/common.h"
+#include "api/mlflow.h"
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "http/http.h"
+#include "project/project.h"
+
+#include <signal.h>
+
+static const char *const server_usage[] = {
+	"ferry server [--host ADDR] [--port N] [--store URI] [--workers N]",
+	"",
+	"Serves the MLflow 2.x tracking REST API (/api/2.0/mlflow/...) on the project's store, so",
+	"MLflow clients work unchanged with MLFLOW_TRACKING_URI=http://ADDR:PORT. Runs until",
+	"interrupted (SIGINT or SIGTERM).",
+	NULL,
+};
+
+struct server_args {
+	const char *host, *store;
+	int64_t port, workers;
+};
+
+static int check_args(const struct server_args *a, struct ctx *ctx)
+{
+	if (a->port < 0 || a->port > 65535)
+		return error_set(&ctx->err, ERR_USAGE, "--port must be 0..65535, got %" PRId64,
+				 a->port);
+	if (a->workers < 0 || a->workers > 1024)
+		return error_set(&ctx->err, ERR_USAGE, "--workers must be 0..1024, got %" PRId64,
+				 a->workers);
+	return 0;
+}
+
+/* --store, else the project's store (which needs a project). */
+static int store_uri(char **out, const struct server_args *a, struct ctx *ctx)
+{
+	int rc;
+
+	if (a->store) {
+		*out = xstrdup(a->store);
+		return 0;
+	}
+	if ((rc = cli_open(ctx, NEED_PROJECT)) < 0)
+		return rc;
+	return project_store_uri(out, ctx->project, &ctx->err);
+}
+
+/* Waits for SIGINT or SIGTERM, which the caller has blocked in every thread. */
+static void wait_for_signal(const sigset_t *set)
+{
+	int sig = 0;
+
+	while (sigwait(set, &sig))
+		;
+}
+
+static int serve(const struct server_args *a, const char *uri, struct ctx *ctx)
+{
+	struct http_options opts = HTTP_OPTIONS_INIT;
+	struct http_server *server = NULL;
+	struct mlflow_api *api = NULL;
+	struct http_routes routes;
+	sigset_t set, old;
+	int rc;
+
+	opts.host = a->host;
+	opts.port = (uint16_t)a->port;
+	opts.threads = (unsigned)a->workers;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	/* Blocked before the server's threads start, so they inherit it and sigwait gets it. */
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	if ((rc = mlflow_api_new(&api, uri, opts.threads ? opts.threads + 1 : 0, &ctx->err)) < 0)
+		goto out;
+	mlflow_routes(&routes, api);
+	if ((rc = http_server_start(&server, &opts, &routes, &ctx->err)) < 0)
+		goto out;
+	if (!ctx->quiet)
+		fprintf(stderr, "ferry server: MLflow tracking API on store '%s'\n", uri);
+	printf("listening on http://%s:%u\n", opts.host, (unsigned)http_server_port(server));
+	fflush(stdout);
+	wait_for_signal(&set);
+	if (!ctx->quiet)
+		fprintf(stderr, "ferry server: stopping\n");
+out:
+	http_server_stop(server);
+	mlflow_api_free(api);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+int cmd_server(int argc, const char **argv, struct ctx *ctx)
+{
+	struct server_args a = { "127.0.0.1", NULL, 5000, 0 };
+	const struct option opts[] = {
+		OPT_STRING(0, "host", &a.host, "ADDR", "address to listen on (default 127.0.0.1)"),
+		OPT_INT(0, "port", &a.port, "N", "port to listen on (default 5000; 0: any free)"),
+		OPT_STRING(0, "store", &a.store, "URI",
+			   "store to serve (default: the project's store)"),
+		OPT_INT(0, "workers", &a.workers, "N", "worker threads (default: the CPU count)"),
+		OPT_END(),
+	};
+	char *uri = NULL;
+	int nargs, rc;
+
+	if ((rc = parse_options(&nargs, argc, argv, opts, server_usage, ctx)))
+		return rc;
+	if (nargs > 0)
+		return error_set(&ctx->err, ERR_USAGE, "'ferry server' takes no arguments");
+	if ((rc = check_args(&a, ctx)) < 0 || (rc = store_uri(&uri, &a, ctx)) < 0)
+		goto out;
+	rc = serve(&a, uri, ctx);
+out:
+	free(uri);
+	return rc;
+}
