@@ -3,7 +3,9 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/output.h"
+#include "store/search.h"
 #include "store/store.h"
+#include "track/filter.h"
 #include "util/id.h"
 #include "util/parse.h"
 
@@ -13,6 +15,14 @@ static const char *const list_usage[] = {
 	"ferry runs list [--experiment NAME] [--all] [--limit N]",
 	"",
 	"Lists runs, newest first: id, name, status, start time and their metrics.",
+	NULL,
+};
+
+static const char *const search_usage[] = {
+	"ferry runs search [FILTER] [--experiment NAME] [--order-by KEY]... [--limit N] [--all]",
+	"",
+	"Runs matching an MLflow filter, e.g. \"metrics.f1 > 0.8 and params.model = 'xgboost'",
+	"and tags.`team` LIKE 'ml%'\"; --order-by \"metrics.f1 DESC\" (repeatable).",
 	NULL,
 };
 
@@ -129,6 +139,28 @@ out:
 	return rc;
 }
 
+static void print_runs_table(const json_t *list)
+{
+	printf("%-8s  %-24s  %-8s  %-20s  %s\n", "RUN", "NAME", "STATUS", "STARTED", "METRICS");
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		const json_t *r = json_array_get(list, i);
+		const char *key, *name = json_string_value(json_object_get(r, "name"));
+		json_t *v;
+		int n = 0;
+
+		printf("%.8s  %-24.24s  %-8s  %-20.19s  ",
+		       json_string_value(json_object_get(r, "run_id")), name ? name : "-",
+		       json_string_value(json_object_get(r, "status")),
+		       json_string_value(json_object_get(r, "start_time")));
+		json_object_foreach(json_object_get(r, "metrics"), key, v) {
+			if (strstr(key, "_sd") || n++ >= 4)
+				continue;
+			printf("%s%s=%.4g", n > 1 ? " " : "", key, json_number_value(v));
+		}
+		putchar('\n');
+	}
+}
+
 static int runs_list(int argc, const char **argv, struct ctx *ctx)
 {
 	const char *experiment = NULL;
@@ -169,29 +201,78 @@ static int runs_list(int argc, const char **argv, struct ctx *ctx)
 		output_json(list);
 		goto out;
 	}
-	printf("%-8s  %-24s  %-8s  %-20s  %s\n", "RUN", "NAME", "STATUS", "STARTED", "METRICS");
-	for (size_t i = 0; i < json_array_size(list); i++) {
-		const json_t *r = json_array_get(list, i);
-		const char *key;
-		json_t *v;
-		int n = 0;
-
-		printf("%.8s  %-24.24s  %-8s  %-20.19s  ",
-		       json_string_value(json_object_get(r, "run_id")),
-		       json_string_value(json_object_get(r, "name"))
-			   ? json_string_value(json_object_get(r, "name"))
-			   : "-",
-		       json_string_value(json_object_get(r, "status")),
-		       json_string_value(json_object_get(r, "start_time")));
-		json_object_foreach(json_object_get(r, "metrics"), key, v) {
-			if (strstr(key, "_sd") || n++ >= 4)
-				continue;
-			printf("%s%s=%.4g", n > 1 ? " " : "", key, json_number_value(v));
-		}
-		putchar('\n');
-	}
+	print_runs_table(list);
 out:
 	json_decref(list);
+	store_experiment_release(&exp);
+	store_runs_release(&runs);
+	return rc;
+}
+
+static int runs_search(int argc, const char **argv, struct ctx *ctx)
+{
+	const char *experiment = NULL;
+	struct option_list order = OPTION_LIST_INIT;
+	int all = 0;
+	int64_t limit = 100;
+	struct option opts[] = {
+		OPT_STRING(0, "experiment", &experiment, "NAME", "only this experiment's runs"),
+		OPT_LIST(0, "order-by", &order, "KEY", "e.g. 'metrics.f1 DESC' (repeatable)"),
+		OPT_INT(0, "limit", &limit, "N", "at most N runs (default 100)"),
+		OPT_BOOL(0, "all", &all, "deleted runs too"),
+		OPT_END(),
+	};
+	struct search_filter filter = SEARCH_FILTER_INIT;
+	struct search_orders orders = SEARCH_ORDERS_INIT;
+	struct store_run_search q = { 0 };
+	struct store_experiment exp = STORE_EXPERIMENT_INIT;
+	struct store_runs runs = STORE_RUNS_INIT;
+	const char *ids[1];
+	char *token = NULL;
+	json_t *list = json_array();
+	int nargs, rc = parse_options(&nargs, argc, argv, opts, search_usage, ctx);
+
+	if (rc)
+		goto out;
+	if (nargs > 1) {
+		rc = error_set(&ctx->err, ERR_USAGE, "give the filter as one argument (quote it)");
+		goto out;
+	}
+	if ((nargs && (rc = filter_parse_runs(&filter, argv[0], &ctx->err))) ||
+	    (rc = filter_parse_run_order(&orders, order.v, order.nr, &ctx->err)))
+		goto out;
+	if (experiment) {
+		rc = store_experiment_get_by_name(ctx->store, &exp, experiment, &ctx->err);
+		if (rc)
+			goto out;
+		ids[0] = exp.id;
+		q.experiment_ids = ids;
+		q.nr_experiment_ids = 1;
+	}
+	q.view = all ? STORE_VIEW_ALL : STORE_VIEW_ACTIVE;
+	q.filter = nargs ? &filter : NULL;
+	q.order = order.nr ? &orders : NULL;
+	q.max_results = limit;
+	rc = store_run_search(ctx->store, &runs, &token, &q, &ctx->err);
+	for (size_t i = 0; !rc && i < runs.nr; i++) {
+		json_t *j;
+
+		rc = run_json(ctx, &runs.items[i], &j);
+		if (!rc)
+			json_array_append_new(list, j);
+	}
+	if (rc)
+		goto out;
+	if (ctx->json)
+		output_json(list);
+	else
+		print_runs_table(list);
+out:
+	json_decref(list);
+	free(token);
+	free(order.v);
+	search_filter_release(&filter);
+	search_orders_release(&orders);
 	store_experiment_release(&exp);
 	store_runs_release(&runs);
 	return rc;
@@ -373,6 +454,7 @@ out:
 
 static const struct subcommand runs_subcommands[] = {
 	{ "list", runs_list, NEED_STORE, "recorded runs, newest first" },
+	{ "search", runs_search, NEED_STORE, "runs matching an MLflow filter, ordered" },
 	{ "show", runs_show, NEED_STORE, "everything recorded about one run" },
 	{ "compare", runs_compare, NEED_STORE, "runs' params and metrics side by side" },
 	{ NULL, NULL, 0, NULL },

@@ -71,6 +71,18 @@ expect_eq "$(printf '%s' "$OUT" | jq -c '.rows[] | select(.key == "model") | [.v
 expect_eq "$(printf '%s' "$OUT" | jq -c '.rows[] | select(.key == "seed") | [.values, .differ]')" '[["42","42"],false]' "seed row"
 run "$FERRY" runs compare cv3 xgb
 expect_out_contains "* params.model"
+run "$FERRY" runs search "params.model = 'xgboost' and metrics.accuracy > 0.5" --json
+expect_status 0
+expect_eq "$(printf '%s' "$OUT" | jq -r 'map(.name) | join(",")')" "xgb" "search by param and metric"
+run "$FERRY" runs search --experiment iris --order-by "metrics.f1 ASC" --json
+f1s=$(printf '%s' "$OUT" | jq -r 'map(.metrics.f1) | @csv')
+python3 -c "import sys; v = [float(x) for x in sys.argv[1].split(',')]; sys.exit(v != sorted(v) or len(v) != 2)" "$f1s" ||
+	fail "runs not ordered by f1: $f1s"
+run "$FERRY" runs search "metrics.f1 >> 1"
+expect_status 1
+expect_err_contains "Invalid comparator '>>'"
+ok "runs search filters with MLflow's grammar and orders by a metric"
+
 FERRY_RUN_ID=$run_id run "$FERRY" log metric late 0.25 --step 7
 expect_status 0
 expect_eq "$(q "SELECT value || '|' || step FROM metrics WHERE run_id = '$run_id' AND key = 'late'")" "0.25|7" "logged metric"
