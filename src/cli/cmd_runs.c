@@ -411,11 +411,14 @@ static int runs_compare(int argc, const char **argv, struct ctx *ctx)
 	compare_rows(runs, n, "params", rows);
 	compare_rows(runs, n, "metrics", rows);
 	if (ctx->json) {
-		json_t *ids = json_array();
+		json_t *ids = json_array(), *doc;
 
 		for (size_t i = 0; i < n; i++)
 			json_array_append(ids, json_object_get(runs[i], "run_id"));
-		output_json(json_pack("{s:o, s:O}", "runs", ids, "rows", rows));
+		doc = json_pack("{s:o, s:O}", "runs", ids, "rows", rows);
+
+		output_json(doc);
+		json_decref(doc);
 		goto out;
 	}
 	printf("  %-28s", "");
