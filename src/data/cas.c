@@ -1194,9 +1194,14 @@ static int is_hex_name(const char *name, size_t len)
 }
 
 /* Calls fn for the objects in one subdirectory, objects/sha256/<prefix>. */
+/*
+ * Lists the objects of one prefix directory. With need_size 0 (callers that only want names),
+ * the directory entry's type is trusted and nothing is stat'ed: a listing of 20,000 objects
+ * costs 256 directory reads instead of 20,000 more system calls. size is then 0.
+ */
 static int foreach_in(struct cas *cas, const char *prefix,
 		      int (*fn)(const char *hex, uint64_t size, void *data), void *data,
-		      struct error *err)
+		      int need_size, struct error *err)
 {
 	struct strbuf dir = STRBUF_INIT;
 	struct dirent *de;
@@ -1216,7 +1221,13 @@ static int foreach_in(struct cas *cas, const char *prefix,
 
 		if (!is_hex_name(de->d_name, SHA256_HEX_SIZE - 3))
 			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+		st.st_size = 0;
+		if (!need_size && de->d_type == DT_REG)
+			;
+		else if (!need_size && de->d_type != DT_UNKNOWN)
+			continue; /* a directory or link: not an object */
+		else if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+			 !S_ISREG(st.st_mode))
 			continue; /* removed meanwhile, or not an object */
 		memcpy(hex, prefix, 2);
 		memcpy(hex + 2, de->d_name, SHA256_HEX_SIZE - 2);
@@ -1242,7 +1253,35 @@ int cas_foreach(struct cas *cas, int (*fn)(const char *hex, uint64_t size, void 
 	for (int i = 0; i < 256 && !rc; i++) {
 		char prefix[3] = { digits[i >> 4], digits[i & 15], '\0' };
 
-		rc = foreach_in(cas, prefix, fn, data, err);
+		rc = foreach_in(cas, prefix, fn, data, 1, err);
+	}
+	return rc;
+}
+
+struct name_only {
+	int (*fn)(const char *hex, void *data);
+	void *data;
+};
+
+static int call_name_only(const char *hex, uint64_t size, void *data)
+{
+	const struct name_only *n = data;
+
+	(void)size;
+	return n->fn(hex, n->data);
+}
+
+int cas_foreach_name(struct cas *cas, int (*fn)(const char *hex, void *data), void *data,
+		     struct error *err)
+{
+	static const char digits[] = "0123456789abcdef";
+	struct name_only n = { fn, data };
+	int rc = 0;
+
+	for (int i = 0; i < 256 && !rc; i++) {
+		char prefix[3] = { digits[i >> 4], digits[i & 15], '\0' };
+
+		rc = foreach_in(cas, prefix, call_name_only, &n, 0, err);
 	}
 	return rc;
 }

@@ -99,6 +99,9 @@ int cas_remove(struct cas *cas, const char *hex, struct error *err);
  */
 int cas_foreach(struct cas *cas, int (*fn)(const char *hex, uint64_t size, void *data), void *data,
 		struct error *err);
+/* The same without sizes: no stat per object where the file system reports entry types. */
+int cas_foreach_name(struct cas *cas, int (*fn)(const char *hex, void *data), void *data,
+		     struct error *err);
 
 /*
  * Receiving an object from elsewhere (a remote): open a writer, feed it bytes, and commit; the

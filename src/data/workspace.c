@@ -716,11 +716,10 @@ struct hex_array {
 	size_t nr, alloc;
 };
 
-static int keep_hex(const char *hex, uint64_t size, void *data)
+static int keep_hex(const char *hex, void *data)
 {
 	struct hex_array *set = data;
 
-	(void)size;
 	ALLOC_GROW(set->items, set->nr + 1, set->alloc);
 	set->items[set->nr++] = xstrdup(hex);
 	return 0;
@@ -747,7 +746,7 @@ static int missing_among(struct workspace *ws, const char *const *hexes, size_t 
 		*out = pr.missing;
 		return rc;
 	}
-	rc = cas_foreach(ws->cas, keep_hex, &present, err);
+	rc = cas_foreach_name(ws->cas, keep_hex, &present, err);
 	if (!rc && present.nr)
 		qsort(present.items, present.nr, sizeof(*present.items), cmp_hex);
 	*out = 0;
