@@ -89,7 +89,8 @@ ids=$(ferry runs list --json | jq -r '.[1].run_id, .[0].run_id')
 ferry runs compare $ids | grep -E '^\*|^  +[a-z]' | head -20
 
 step "ferry server speaks MLflow's REST API: existing clients and curl work unchanged"
-ferry server --port 0 >"$work/server.out" 2>&1 &
+# "$FERRY", not the ferry function: $! must be the server itself, not a subshell
+"$FERRY" server --port 0 >"$work/server.out" 2>&1 &
 server_pid=$!
 for _ in $(seq 50); do
 	url=$(sed -n 's/^listening on //p' "$work/server.out")
