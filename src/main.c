@@ -51,7 +51,28 @@ static int parse_global(int argc, const char **argv, struct ctx *ctx, const char
 	return i;
 }
 
-int cli_open(struct ctx *ctx, enum command_flags flags)
+/*
+ * The tracking server $FERRY_TRACKING_URI names, NULL when it is unset or empty (the project's
+ * store tracks then); anything but http(s):// is ERR_INVALID.
+ */
+static int tracking_uri(const char **out, struct error *err)
+{
+	const char *uri = getenv("FERRY_TRACKING_URI");
+
+	*out = NULL;
+	if (!uri || !*uri)
+		return 0;
+	if (strncmp(uri, "http://", 7) && strncmp(uri, "https://", 8))
+		return error_set(
+		    err, ERR_INVALID,
+		    "FERRY_TRACKING_URI='%s': expected a tracking server's "
+		    "http://HOST:PORT or https://... (unset it to track in the project)",
+		    uri);
+	*out = uri;
+	return 0;
+}
+
+static int open_project(struct ctx *ctx, enum command_flags flags)
 {
 	char *uri = NULL;
 	char cwd[PATH_MAX];
@@ -76,20 +97,45 @@ int cli_open(struct ctx *ctx, enum command_flags flags)
 	return rc;
 }
 
+int cli_open(struct ctx *ctx, enum command_flags flags)
+{
+	const char *remote = NULL;
+	int rc;
+
+	if ((flags & NEED_TRACKING) && !ctx->tracking) {
+		if ((rc = tracking_uri(&remote, &ctx->err)) < 0)
+			return rc;
+		if (!remote)
+			flags |= NEED_STORE;
+	}
+	if ((rc = open_project(ctx, flags)) || !(flags & NEED_TRACKING) || ctx->tracking)
+		return rc;
+	if (!remote) {
+		ctx->tracking = ctx->store;
+		return 0;
+	}
+	log_debug("tracking on '%s' (FERRY_TRACKING_URI)", remote);
+	return store_open(&ctx->tracking, remote, &ctx->err);
+}
+
 int cli_open_if_project(struct ctx *ctx)
 {
 	char *root = NULL;
 	char cwd[PATH_MAX];
 	struct error ignored = ERROR_INIT;
+	const char *remote = NULL;
 	int rc;
 
 	if (!getcwd(cwd, sizeof(cwd)))
 		return error_errno(&ctx->err, ERR_IO, errno, "cannot get the current directory");
 	rc = project_find_root(&root, cwd, &ignored);
 	free(root);
-	if (rc == ERR_NOTFOUND)
-		return 0;
-	return cli_open(ctx, NEED_STORE);
+	if (rc != ERR_NOTFOUND)
+		return cli_open(ctx, NEED_STORE | NEED_TRACKING);
+	/* outside a project, a tracking server still records what happens */
+	if ((rc = tracking_uri(&remote, &ctx->err)) < 0 || !remote)
+		return rc;
+	return cli_open(ctx, NEED_TRACKING);
 }
 
 /* Help must work outside a project, so a command asked for help opens nothing. */
@@ -174,6 +220,8 @@ int main(int argc, char **argv_mut)
 	}
 	if (rc < 0)
 		cli_report_error(&ctx, rc);
+	if (ctx.tracking != ctx.store)
+		store_close(ctx.tracking);
 	store_close(ctx.store);
 	project_free(ctx.project);
 	return rc >= 0 && ctx.exit_code ? ctx.exit_code : cli_exit_code(rc);

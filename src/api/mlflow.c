@@ -4,6 +4,7 @@
  */
 #include "util/common.h"
 #include "api/mlflow_internal.h"
+#include "data/cas.h"
 #include "util/strbuf.h"
 
 #include <pthread.h>
@@ -17,6 +18,8 @@ struct mlflow_api {
 	struct store **idle;
 	size_t nidle, alloc;
 	unsigned nopen, max;
+	struct cas *cas; /* run artifacts; NULL: not served */
+	const char *no_artifacts_why;
 };
 
 /* Store pool ---------------------------------------------------------------------------------- */
@@ -73,10 +76,29 @@ int mlflow_api_new(struct mlflow_api **out, const char *store_uri, unsigned max_
 	return 0;
 }
 
+int mlflow_api_serve_artifacts(struct mlflow_api *api, const char *cache_dir, struct error *err)
+{
+	struct cas *cas = NULL;
+	int rc;
+
+	/* reflink or copy: never hardlink, an upload has no workspace file to share with */
+	if ((rc = cas_open(&cas, cache_dir, "reflink,copy", err)) < 0)
+		return rc;
+	cas_free(api->cas);
+	api->cas = cas;
+	return 0;
+}
+
+void mlflow_api_no_artifacts(struct mlflow_api *api, const char *reason)
+{
+	api->no_artifacts_why = reason;
+}
+
 void mlflow_api_free(struct mlflow_api *api)
 {
 	if (!api)
 		return;
+	cas_free(api->cas);
 	for (size_t i = 0; i < api->nidle; i++)
 		store_close(api->idle[i]);
 	free(api->idle);
@@ -169,19 +191,24 @@ int mlflow_fail(struct mlflow_call *c, struct error *err, const char *code, int 
 
 /* Calls --------------------------------------------------------------------------------------- */
 
-int mlflow_call_run(const struct http_request *req, struct http_response *resp, void *data,
-		    mlflow_fn fn, struct error *err)
+static int call_run(const struct http_request *req, struct http_response *resp, void *data,
+		    mlflow_fn fn, bool raw, struct error *err)
 {
 	struct mlflow_api *api = data;
 	struct mlflow_call c = { .http = req, .req = NULL, .st = NULL, .out = json_object() };
-	int rc;
+	int rc = 0;
 
-	if ((rc = mlflow_request_parse(&c, &c.req, err)) < 0 ||
+	c.resp = resp;
+	c.cas = api->cas;
+	c.no_artifacts_why = api->no_artifacts_why;
+	if (raw)
+		c.req = json_object();
+	if ((!raw && (rc = mlflow_request_parse(&c, &c.req, err)) < 0) ||
 	    (rc = pool_get(api, &c.st, err)) < 0)
 		goto out;
 	rc = fn(&c, err);
 	pool_put(api, c.st);
-	if (rc < 0)
+	if (rc < 0 || c.raw)
 		goto out;
 	resp->content_type = "application/json";
 	mlflow_json_write(&resp->body, c.out, 2);
@@ -193,6 +220,18 @@ out:
 	json_decref(c.req);
 	json_decref(c.out);
 	return rc;
+}
+
+int mlflow_call_run(const struct http_request *req, struct http_response *resp, void *data,
+		    mlflow_fn fn, struct error *err)
+{
+	return call_run(req, resp, data, fn, false, err);
+}
+
+int mlflow_call_run_raw(const struct http_request *req, struct http_response *resp, void *data,
+			mlflow_fn fn, struct error *err)
+{
+	return call_run(req, resp, data, fn, true, err);
 }
 
 /* Plain routes -------------------------------------------------------------------------------- */
@@ -251,11 +290,33 @@ HANDLER(runs_log_inputs)
 HANDLER(metrics_get_history)
 HANDLER(artifacts_list)
 
+#define RAW_HANDLER(fn)                                                                            \
+	static int http_##fn(const struct http_request *req, struct http_response *resp,           \
+			     void *data, struct error *err)                                        \
+	{                                                                                          \
+		return mlflow_call_run_raw(req, resp, data, mlflow_##fn, err);                     \
+	}
+
+RAW_HANDLER(artifacts_proxy_put)
+RAW_HANDLER(artifacts_proxy_get)
+RAW_HANDLER(artifacts_proxy_delete)
+RAW_HANDLER(artifacts_proxy_list)
+RAW_HANDLER(artifacts_get_artifact)
+
 /* Every route twice: the REST API and the UI's identical /ajax-api copy. */
 #define ROUTE(method, path, fn)                                                                    \
 	{ method, "/api/2.0/mlflow/" path, 0, http_##fn },                                         \
 	{                                                                                          \
 		method, "/ajax-api/2.0/mlflow/" path, 0, http_##fn                                 \
+	}
+
+/* The artifact proxy: listings at the root (?path=), files below it. */
+#define ARTIFACTS_ROUTES(root)                                                                     \
+	{ "GET", root, 0, http_artifacts_proxy_list },                                             \
+	    { "GET", root "/", 1, http_artifacts_proxy_get },                                      \
+	    { "PUT", root "/", 1, http_artifacts_proxy_put },                                      \
+	{                                                                                          \
+		"DELETE", root "/", 1, http_artifacts_proxy_delete                                 \
 	}
 
 static const struct http_route routes[] = {
@@ -285,6 +346,9 @@ static const struct http_route routes[] = {
 	ROUTE("POST", "runs/log-inputs", runs_log_inputs),
 	ROUTE("GET", "metrics/get-history", metrics_get_history),
 	ROUTE("GET", "artifacts/list", artifacts_list),
+	ARTIFACTS_ROUTES("/api/2.0/mlflow-artifacts/artifacts"),
+	ARTIFACTS_ROUTES("/ajax-api/2.0/mlflow-artifacts/artifacts"),
+	{ "GET", "/get-artifact", 0, http_artifacts_get_artifact },
 };
 
 void mlflow_routes(struct http_routes *out, struct mlflow_api *api)

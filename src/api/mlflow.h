@@ -21,6 +21,15 @@ struct mlflow_api;
  */
 int mlflow_api_new(struct mlflow_api **out, const char *store_uri, unsigned max_stores,
 		   struct error *err);
+/*
+ * Serves run artifacts (the mlflow-artifacts proxy: PUT/GET/DELETE and listings) from the
+ * object cache at cache_dir (created if missing), e.g. the project's .ferry/cache. Without it,
+ * uploads and downloads answer 501 NOT_IMPLEMENTED; listings and deletes need only the store.
+ * ERR_IO if the cache cannot be opened. Call before the server starts.
+ */
+int mlflow_api_serve_artifacts(struct mlflow_api *api, const char *cache_dir, struct error *err);
+/* Why artifacts are not served, for the 501's message (borrowed: must outlive api). */
+void mlflow_api_no_artifacts(struct mlflow_api *api, const char *reason);
 /* Closes the pooled stores and frees api; NULL is fine. No request may be in flight. */
 void mlflow_api_free(struct mlflow_api *api);
 

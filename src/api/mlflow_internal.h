@@ -12,14 +12,20 @@
 #include "api/mlflow.h"
 #include "store/store.h"
 
+struct cas;
+
 /* One request being handled. */
 struct mlflow_call {
 	const struct http_request *http;
-	json_t *req;	      /* the request's fields: the JSON body, or the query string */
-	struct store *st;     /* checked out of the pool for this request */
-	json_t *out;	      /* the response object a handler fills ({} if left empty) */
-	const char *err_code; /* set with err: an MLflow error code ERR_* cannot express */
-	int err_status;	      /* its HTTP status */
+	json_t *req;		    /* the request's fields: the JSON body, or the query string */
+	struct store *st;	    /* checked out of the pool for this request */
+	json_t *out;		    /* the response object a handler fills ({} if left empty) */
+	const char *err_code;	    /* set with err: an MLflow error code ERR_* cannot express */
+	int err_status;		    /* its HTTP status */
+	struct http_response *resp; /* raw calls: a handler that fills it itself sets raw */
+	bool raw;
+	struct cas *cas;	      /* the artifact cache; NULL when artifacts are not served */
+	const char *no_artifacts_why; /* why cas is NULL */
 };
 
 typedef int (*mlflow_fn)(struct mlflow_call *c, struct error *err);
@@ -27,6 +33,13 @@ typedef int (*mlflow_fn)(struct mlflow_call *c, struct error *err);
 /* mlflow.c: runs fn for req (parsing, store checkout, rendering). */
 int mlflow_call_run(const struct http_request *req, struct http_response *resp, void *data,
 		    mlflow_fn fn, struct error *err);
+/*
+ * The same for handlers that take raw bodies (artifact uploads) or answer with raw bytes: the
+ * request is not parsed (c->req is an empty object; read c->http), and a handler that filled
+ * c->resp itself sets c->raw so that c->out is not rendered.
+ */
+int mlflow_call_run_raw(const struct http_request *req, struct http_response *resp, void *data,
+			mlflow_fn fn, struct error *err);
 /* Fails with an MLflow error code of its own (e.g. BAD_REQUEST, INVALID_STATE). */
 int mlflow_fail(struct mlflow_call *c, struct error *err, const char *code, int status,
 		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -98,6 +111,11 @@ char *mlflow_experiment_location(const struct store_experiment *exp);
 int mlflow_render_experiment(struct mlflow_call *c, json_t **out,
 			     const struct store_experiment *exp, struct error *err);
 json_t *mlflow_render_run_info(const struct store_run *run);
+/*
+ * The run's artifact_uri, or for runs made without one (ferry train, ferry run) the root the
+ * artifact proxy serves them at, mlflow-artifacts:/<exp>/<run_id>/artifacts; caller frees.
+ */
+char *mlflow_run_root_uri(const struct store_run *run);
 json_t *mlflow_render_metric(const struct store_metric_point *p);
 /* A whole Run: info, data (latest metrics, params, tags) and, with inputs, inputs. */
 int mlflow_render_run(struct mlflow_call *c, json_t **out, const char *run_id, bool inputs,
@@ -155,5 +173,11 @@ int mlflow_runs_log_model(struct mlflow_call *c, struct error *err);
 int mlflow_runs_log_inputs(struct mlflow_call *c, struct error *err);
 int mlflow_metrics_get_history(struct mlflow_call *c, struct error *err);
 int mlflow_artifacts_list(struct mlflow_call *c, struct error *err);
+/* The mlflow-artifacts proxy and the UI's get-artifact (raw calls, mlflow_artifacts.c). */
+int mlflow_artifacts_proxy_put(struct mlflow_call *c, struct error *err);
+int mlflow_artifacts_proxy_get(struct mlflow_call *c, struct error *err);
+int mlflow_artifacts_proxy_delete(struct mlflow_call *c, struct error *err);
+int mlflow_artifacts_proxy_list(struct mlflow_call *c, struct error *err);
+int mlflow_artifacts_get_artifact(struct mlflow_call *c, struct error *err);
 
 #endif

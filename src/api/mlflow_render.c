@@ -99,6 +99,7 @@ int mlflow_render_experiment(struct mlflow_call *c, json_t **out,
 json_t *mlflow_render_run_info(const struct store_run *run)
 {
 	json_t *j = json_object();
+	char *root;
 
 	json_object_set_new(j, "run_uuid", json_string(run->id));
 	json_object_set_new(j, "experiment_id", json_string(run->experiment_id));
@@ -109,8 +110,9 @@ json_t *mlflow_render_run_info(const struct store_run *run)
 	json_object_set_new(j, "start_time", json_integer(run->start_time));
 	if (run->end_time)
 		json_object_set_new(j, "end_time", json_integer(run->end_time));
-	if (run->artifact_uri && *run->artifact_uri)
-		json_object_set_new(j, "artifact_uri", json_string(run->artifact_uri));
+	root = mlflow_run_root_uri(run);
+	json_object_set_new(j, "artifact_uri", json_string(root));
+	free(root);
 	json_object_set_new(j, "lifecycle_stage", json_string(run->deleted ? "deleted" : "active"));
 	json_object_set_new(j, "run_id", json_string(run->id));
 	return j;

@@ -140,6 +140,9 @@ int mlflow_runs_search(struct mlflow_call *c, struct error *err)
 	s.order = &order;
 	s.max_results = q.max_results;
 	s.offset = q.offset;
+	s.filter_text = q.filter;
+	s.order_by_text = q.order_by;
+	s.nr_order_by_text = q.nr_order;
 	if ((rc = store_run_search(c->st, &runs, &next, &s, err)) < 0 ||
 	    (rc = render_runs(c, &runs, err)) < 0)
 		goto out;
@@ -193,6 +196,9 @@ int mlflow_experiments_search(struct mlflow_call *c, struct error *err)
 	s.order = order.nr ? &order : NULL;
 	s.max_results = q.max_results;
 	s.offset = q.offset;
+	s.filter_text = q.filter;
+	s.order_by_text = q.order_by;
+	s.nr_order_by_text = q.nr_order;
 	if ((rc = store_experiment_search(c->st, &list, &next, &s, err)) < 0 ||
 	    (rc = render_experiments(c, &list, err)) < 0)
 		goto out;

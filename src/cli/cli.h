@@ -13,6 +13,11 @@ struct store;
 enum command_flags {
 	NEED_PROJECT = 1 << 0, /* find the project root (walking up) and load its config */
 	NEED_STORE = 1 << 1,   /* also open the store; implies NEED_PROJECT */
+	/*
+	 * open the tracking store (runs, params, metrics): the server $FERRY_TRACKING_URI names
+	 * (http:// or https://), else the project's store (then it implies NEED_STORE)
+	 */
+	NEED_TRACKING = 1 << 2,
 };
 
 struct ctx {
@@ -21,6 +26,7 @@ struct ctx {
 	int verbose;		 /* -v: more detail; repeated for more */
 	struct project *project; /* owned by main.c; set when NEED_PROJECT */
 	struct store *store;	 /* owned by main.c; set when NEED_STORE */
+	struct store *tracking;	 /* owned by main.c; set when NEED_TRACKING (may be store) */
 	struct error err;	 /* filled by a failing command, printed by main.c */
 	int exit_code;		 /* a successful command's exit status if not 0 (ferry run) */
 };
@@ -48,7 +54,8 @@ int cli_open(struct ctx *ctx, enum command_flags flags);
 
 /*
  * For commands that work anywhere but record what they learn in a project when run in one:
- * opens the project and its store if the current directory is inside one, else does nothing.
+ * opens the project and its store if the current directory is inside one, and the tracking
+ * store there or wherever $FERRY_TRACKING_URI names a server; else does nothing.
  */
 int cli_open_if_project(struct ctx *ctx);
 

@@ -1,5 +1,6 @@
 /* `ferry run -- CMD ARGS...`: track any command as a run. */
 #include "util/common.h"
+#include "cli/artifact_common.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/track_common.h"
@@ -96,7 +97,7 @@ static int log_params_file(struct ctx *ctx, const char *run_id, const char *path
 	if (!rc && fy_document_root(doc))
 		collect_params(fy_document_root(doc), &prefix, params);
 	if (!rc)
-		rc = track_log_params_json(ctx->store, run_id, params, &ctx->err);
+		rc = track_log_params_json(ctx->tracking, run_id, params, &ctx->err);
 	fy_document_destroy(doc);
 	strbuf_release(&prefix);
 	json_decref(params);
@@ -232,21 +233,24 @@ int cmd_run(int argc, const char **argv, struct ctx *ctx)
 
 		rc = json_load_path(&m, metrics, 64u << 20, &ctx->err);
 		if (!rc)
-			rc = track_log_metrics_json(ctx->store, run_id, m, 0, &ctx->err);
+			rc = track_log_metrics_json(ctx->tracking, run_id, m, 0, &ctx->err);
 		json_decref(m);
 	}
 	if (!rc && log >= 0) {
 		struct store_kv tag = { "ferry.output.path", logpath };
 
-		rc = store_run_set_tag(ctx->store, run_id, tag.key, tag.value, &ctx->err);
+		rc = store_run_set_tag(ctx->tracking, run_id, tag.key, tag.value, &ctx->err);
 	}
+	/* the log stays for tail and grep; the artifact is what the store and ferry server keep */
+	if (!rc && log >= 0)
+		rc = cli_log_artifact_file(ctx, run_id, "output.log", logpath);
 out:
 	if (log >= 0)
 		close(log);
 	if (run_id[0]) {
 		struct error ignored = ERROR_INIT;
 
-		if (track_run_end(ctx->store, run_id, rc ? STORE_RUN_FAILED : end,
+		if (track_run_end(ctx->tracking, run_id, rc ? STORE_RUN_FAILED : end,
 				  rc ? &ignored : &ctx->err) &&
 		    !rc)
 			rc = ERR_STORE;

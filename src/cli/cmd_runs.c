@@ -1,11 +1,15 @@
-/* `ferry runs list|show|compare` and `ferry log`: reading and writing recorded runs. */
+/* `ferry runs list|search|show|compare|artifacts|get` and `ferry log`: reading and writing recorded runs. */
 #include "util/common.h"
+#include "cli/artifact_common.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/output.h"
 #include "store/search.h"
 #include "store/store.h"
+#include "data/cas.h"
+#include "track/artifacts.h"
 #include "track/filter.h"
+#include "util/fs.h"
 #include "util/id.h"
 #include "util/parse.h"
 
@@ -55,8 +59,8 @@ static int resolve_run(struct ctx *ctx, struct store_run *out, const char *what)
 	int rc;
 
 	if (id_is_valid(what))
-		return store_run_get(ctx->store, out, what, &ctx->err);
-	rc = store_run_list(ctx->store, &all, NULL, STORE_VIEW_ALL, &ctx->err);
+		return store_run_get(ctx->tracking, out, what, &ctx->err);
+	rc = store_run_list(ctx->tracking, &all, NULL, STORE_VIEW_ALL, &ctx->err);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < all.nr; i++) {
@@ -69,7 +73,7 @@ static int resolve_run(struct ctx *ctx, struct store_run *out, const char *what)
 		}
 	}
 	if (found == 1)
-		rc = store_run_get(ctx->store, out, all.items[at].id, &ctx->err);
+		rc = store_run_get(ctx->tracking, out, all.items[at].id, &ctx->err);
 	else if (!found)
 		rc = error_set(&ctx->err, ERR_NOTFOUND, "no run with id, id prefix or name '%s'",
 			       what);
@@ -110,10 +114,10 @@ static int run_json(struct ctx *ctx, const struct store_run *r, json_t **out)
 	json_t *in;
 	int rc;
 
-	if ((rc = store_run_params(ctx->store, &params, r->id, &ctx->err)) ||
-	    (rc = store_run_tags(ctx->store, &tags, r->id, &ctx->err)) ||
-	    (rc = store_run_latest_metrics(ctx->store, &metrics, r->id, &ctx->err)) ||
-	    (rc = store_run_inputs(ctx->store, &inputs, r->id, &ctx->err)))
+	if ((rc = store_run_params(ctx->tracking, &params, r->id, &ctx->err)) ||
+	    (rc = store_run_tags(ctx->tracking, &tags, r->id, &ctx->err)) ||
+	    (rc = store_run_latest_metrics(ctx->tracking, &metrics, r->id, &ctx->err)) ||
+	    (rc = store_run_inputs(ctx->tracking, &inputs, r->id, &ctx->err)))
 		goto out;
 	time_format_iso8601(r->start_time, start, sizeof(start));
 	if (r->end_time)
@@ -184,9 +188,9 @@ static int runs_list(int argc, const char **argv, struct ctx *ctx)
 		goto out;
 	}
 	if (experiment &&
-	    (rc = store_experiment_get_by_name(ctx->store, &exp, experiment, &ctx->err)))
+	    (rc = store_experiment_get_by_name(ctx->tracking, &exp, experiment, &ctx->err)))
 		goto out;
-	rc = store_run_list(ctx->store, &runs, experiment ? exp.id : NULL,
+	rc = store_run_list(ctx->tracking, &runs, experiment ? exp.id : NULL,
 			    all ? STORE_VIEW_ALL : STORE_VIEW_ACTIVE, &ctx->err);
 	for (size_t i = 0; !rc && i < runs.nr && (!limit || i < (size_t)limit); i++) {
 		json_t *j;
@@ -242,7 +246,7 @@ static int runs_search(int argc, const char **argv, struct ctx *ctx)
 	    (rc = filter_parse_run_order(&orders, order.v, order.nr, &ctx->err)))
 		goto out;
 	if (experiment) {
-		rc = store_experiment_get_by_name(ctx->store, &exp, experiment, &ctx->err);
+		rc = store_experiment_get_by_name(ctx->tracking, &exp, experiment, &ctx->err);
 		if (rc)
 			goto out;
 		ids[0] = exp.id;
@@ -253,7 +257,10 @@ static int runs_search(int argc, const char **argv, struct ctx *ctx)
 	q.filter = nargs ? &filter : NULL;
 	q.order = order.nr ? &orders : NULL;
 	q.max_results = limit;
-	rc = store_run_search(ctx->store, &runs, &token, &q, &ctx->err);
+	q.filter_text = nargs ? argv[0] : NULL;
+	q.order_by_text = order.v;
+	q.nr_order_by_text = order.nr;
+	rc = store_run_search(ctx->tracking, &runs, &token, &q, &ctx->err);
 	for (size_t i = 0; !rc && i < runs.nr; i++) {
 		json_t *j;
 
@@ -455,11 +462,188 @@ out:
 	return rc;
 }
 
+/* Artifacts ------------------------------------------------------------------------------------ */
+
+static const char *const artifacts_usage[] = {
+	"ferry runs artifacts RUN [PATH] [-r]",
+	"",
+	"The run's artifacts in directory PATH (default: the root): files with their size and",
+	"digest, and sub-directories; -r lists every file below PATH instead.",
+	NULL,
+};
+
+static const char *const get_usage[] = {
+	"ferry runs get RUN PATH [-o FILE]",
+	"",
+	"Writes artifact PATH of the run to FILE (default: its name in the current directory;",
+	"'-': standard output), verified against its digest. A directory PATH is written with",
+	"everything below it into directory FILE (default: its name).",
+	NULL,
+};
+
+static json_t *artifact_json(const struct store_artifact *a)
+{
+	if (a->is_dir)
+		return json_pack("{s:s,s:b}", "path", a->path, "is_dir", 1);
+	return json_pack("{s:s,s:b,s:I,s:s+}", "path", a->path, "is_dir", 0, "size",
+			 (json_int_t)a->size, "digest", "sha256:", a->digest);
+}
+
+static int runs_artifacts(int argc, const char **argv, struct ctx *ctx)
+{
+	struct store_run r = STORE_RUN_INIT;
+	struct store_artifacts list = STORE_ARTIFACTS_INIT;
+	int recursive = 0;
+	struct option opts[] = {
+		OPT_BOOL('r', "recursive", &recursive, "every file below PATH"),
+		OPT_END(),
+	};
+	int nargs, rc = parse_options(&nargs, argc, argv, opts, artifacts_usage, ctx);
+	json_t *j = NULL;
+
+	if (rc)
+		return rc;
+	if (nargs < 1 || nargs > 2)
+		return error_set(&ctx->err, ERR_USAGE, "'ferry runs artifacts' takes RUN [PATH]");
+	if ((rc = resolve_run(ctx, &r, argv[0])))
+		goto out;
+	rc = recursive ? store_artifact_list_all(ctx->tracking, &list, r.id,
+						 nargs > 1 ? argv[1] : NULL, &ctx->err)
+		       : store_artifact_list(ctx->tracking, &list, r.id, nargs > 1 ? argv[1] : NULL,
+					     &ctx->err);
+	if (rc)
+		goto out;
+	if (ctx->json) {
+		j = json_array();
+		for (size_t i = 0; i < list.nr; i++)
+			json_array_append_new(j, artifact_json(&list.items[i]));
+		output_json(j);
+		goto out;
+	}
+	for (size_t i = 0; i < list.nr; i++) {
+		const struct store_artifact *a = &list.items[i];
+
+		if (a->is_dir)
+			printf("%-12s %-71s %s/\n", "-", "-", a->path);
+		else
+			printf("%-12" PRId64 " sha256:%s %s\n", a->size, a->digest, a->path);
+	}
+out:
+	json_decref(j);
+	store_artifacts_release(&list);
+	store_run_release(&r);
+	return rc;
+}
+
+/* Copies artifact path of run to standard output, verified. */
+static int artifact_to_stdout(struct ctx *ctx, struct cas *cas, const char *run, const char *path)
+{
+	char buf[65536];
+	ssize_t n;
+	int fd = -1, rc = track_artifact_open(&fd, NULL, ctx->store, cas, run, path, &ctx->err);
+
+	if (rc)
+		return rc;
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || fwrite(buf, 1, (size_t)n, stdout) != (size_t)n) {
+			rc = error_errno(&ctx->err, ERR_IO, errno, "cannot copy artifact '%s'",
+					 path);
+			break;
+		}
+	}
+	close(fd);
+	if (!rc && fflush(stdout))
+		rc = error_errno(&ctx->err, ERR_IO, errno, "cannot write standard output");
+	return rc;
+}
+
+/* Writes directory path of run (every file below it) into directory dest. */
+static int artifact_dir_out(struct ctx *ctx, struct cas *cas, const char *run, const char *path,
+			    const char *dest, size_t *nfiles)
+{
+	struct store_artifacts list = STORE_ARTIFACTS_INIT;
+	size_t skip = strlen(path) + 1;
+	int rc = store_artifact_list_all(ctx->store, &list, run, path, &ctx->err);
+
+	if (!rc && !list.nr)
+		rc = error_set(&ctx->err, ERR_NOTFOUND, "run '%s' has no artifact '%s'", run, path);
+	for (size_t i = 0; !rc && i < list.nr; i++) {
+		char *file = fs_path_join(dest, list.items[i].path + skip);
+
+		rc = track_artifact_checkout(ctx->store, cas, run, list.items[i].path, file,
+					     &ctx->err);
+		free(file);
+	}
+	if (!rc)
+		*nfiles = list.nr;
+	store_artifacts_release(&list);
+	return rc;
+}
+
+static int runs_get(int argc, const char **argv, struct ctx *ctx)
+{
+	struct store_run r = STORE_RUN_INIT;
+	struct store_artifact a = STORE_ARTIFACT_INIT;
+	const char *dest = NULL, *path, *name;
+	struct option opts[] = {
+		OPT_STRING('o', "output", &dest, "FILE",
+			   "where to write it ('-': standard output)"),
+		OPT_END(),
+	};
+	int nargs, rc = parse_options(&nargs, argc, argv, opts, get_usage, ctx);
+	struct cas *cas = NULL;
+	size_t nfiles = 1;
+
+	if (rc)
+		return rc;
+	if (nargs != 2)
+		return error_set(&ctx->err, ERR_USAGE, "'ferry runs get' takes RUN PATH");
+	path = argv[1];
+	name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	if (!dest)
+		dest = name;
+	if (!cli_artifacts_local(ctx)) {
+		rc = error_set(&ctx->err, ERR_UNSUPPORTED,
+			       "run artifacts are kept in a project's store, not on a tracking "
+			       "server yet");
+		goto out;
+	}
+	if ((rc = resolve_run(ctx, &r, argv[0])) || (rc = cli_artifact_cas(&cas, ctx)))
+		goto out;
+	rc = store_artifact_get(ctx->store, &a, r.id, path, &ctx->err);
+	if (rc == ERR_NOTFOUND && strcmp(dest, "-"))
+		rc = artifact_dir_out(ctx, cas, r.id, path, dest, &nfiles);
+	else if (!rc && !strcmp(dest, "-"))
+		rc = artifact_to_stdout(ctx, cas, r.id, path);
+	else if (!rc)
+		rc = track_artifact_checkout(ctx->store, cas, r.id, path, dest, &ctx->err);
+	if (rc || !strcmp(dest, "-"))
+		goto out;
+	if (ctx->json) {
+		json_t *j = json_pack("{s:s,s:s,s:s,s:I}", "run_id", r.id, "path", path, "output",
+				      dest, "files", (json_int_t)nfiles);
+
+		output_json(j);
+		json_decref(j);
+	} else if (!ctx->quiet) {
+		printf("%s -> %s (%zu file%s)\n", path, dest, nfiles, nfiles == 1 ? "" : "s");
+	}
+out:
+	cas_free(cas);
+	store_artifact_release(&a);
+	store_run_release(&r);
+	return rc;
+}
+
 static const struct subcommand runs_subcommands[] = {
-	{ "list", runs_list, NEED_STORE, "recorded runs, newest first" },
-	{ "search", runs_search, NEED_STORE, "runs matching an MLflow filter, ordered" },
-	{ "show", runs_show, NEED_STORE, "everything recorded about one run" },
-	{ "compare", runs_compare, NEED_STORE, "runs' params and metrics side by side" },
+	{ "list", runs_list, NEED_TRACKING, "recorded runs, newest first" },
+	{ "search", runs_search, NEED_TRACKING, "runs matching an MLflow filter, ordered" },
+	{ "show", runs_show, NEED_TRACKING, "everything recorded about one run" },
+	{ "compare", runs_compare, NEED_TRACKING, "runs' params and metrics side by side" },
+	{ "artifacts", runs_artifacts, NEED_TRACKING, "a run's artifacts in a directory" },
+	{ "get", runs_get, NEED_TRACKING, "write a run's artifact to a file" },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -489,7 +673,7 @@ int cmd_log(int argc, const char **argv, struct ctx *ctx)
 	if (!run || !*run)
 		return error_set(&ctx->err, ERR_USAGE,
 				 "no run: use --run RUN, or run inside 'ferry run' (FERRY_RUN_ID)");
-	rc = cli_open(ctx, NEED_STORE);
+	rc = cli_open(ctx, NEED_TRACKING);
 	if (!rc)
 		rc = resolve_run(ctx, &r, run);
 	if (rc)
@@ -505,11 +689,11 @@ int cmd_log(int argc, const char **argv, struct ctx *ctx)
 		}
 		if (!strcmp(argv[2], "nan") || !strcmp(argv[2], "NaN"))
 			m.value = NAN;
-		rc = store_run_log_metrics(ctx->store, r.id, &m, 1, &ctx->err);
+		rc = store_run_log_metrics(ctx->tracking, r.id, &m, 1, &ctx->err);
 	} else if (!strcmp(argv[0], "param")) {
-		rc = store_run_log_param(ctx->store, r.id, argv[1], argv[2], &ctx->err);
+		rc = store_run_log_param(ctx->tracking, r.id, argv[1], argv[2], &ctx->err);
 	} else {
-		rc = store_run_set_tag(ctx->store, r.id, argv[1], argv[2], &ctx->err);
+		rc = store_run_set_tag(ctx->tracking, r.id, argv[1], argv[2], &ctx->err);
 	}
 out:
 	store_run_release(&r);

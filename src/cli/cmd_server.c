@@ -8,6 +8,8 @@
 #include "cli/options.h"
 #include "http/http.h"
 #include "project/project.h"
+#include "util/fs.h"
+#include "util/strbuf.h"
 
 #include <signal.h>
 
@@ -15,7 +17,8 @@ static const char *const server_usage[] = {
 	"ferry server [--host ADDR] [--port N] [--store URI] [--workers N]",
 	"",
 	"Serves the MLflow 2.x tracking REST API (/api/2.0/mlflow/...) on the project's store, so",
-	"MLflow clients work unchanged with MLFLOW_TRACKING_URI=http://ADDR:PORT. Runs until",
+	"MLflow clients work unchanged with MLFLOW_TRACKING_URI=http://ADDR:PORT, and the",
+	"artifact proxy (/api/2.0/mlflow-artifacts/...) on the project's object cache. Runs until",
 	"interrupted (SIGINT or SIGTERM).",
 	NULL,
 };
@@ -34,6 +37,61 @@ static int check_args(const struct server_args *a, struct ctx *ctx)
 		return error_set(&ctx->err, ERR_USAGE, "--workers must be 0..1024, got %" PRId64,
 				 a->workers);
 	return 0;
+}
+
+/* True if two store uris name the same SQLite file (or are the same text). */
+static bool same_store(const char *a, const char *b)
+{
+	char *ra = NULL, *rb = NULL;
+	bool same;
+
+	skip_prefix(a, "sqlite:", &a);
+	skip_prefix(b, "sqlite:", &b);
+	if (!strcmp(a, b))
+		return true;
+	same = !fs_realpath(&ra, a, NULL) && !fs_realpath(&rb, b, NULL) && !strcmp(ra, rb);
+	free(ra);
+	free(rb);
+	return same;
+}
+
+/*
+ * Artifacts live in a project's object cache and `ferry data gc` keeps what the project's store
+ * refers to: serve them only for the project's own store.
+ */
+static int setup_artifacts(struct mlflow_api *api, const struct server_args *a, const char *uri,
+			   struct ctx *ctx)
+{
+	char *project_uri = NULL, *cache = NULL;
+	int rc = 0;
+
+	static const char *const no_project = "they live in a project's object cache, and "
+					      "--store was given outside a project";
+	static const char *const other_store = "--store is not the store of the project they "
+					       "would be kept in (run 'ferry server' there "
+					       "without --store)";
+	const char *why = NULL;
+
+	if (a->store && cli_open(ctx, NEED_PROJECT) < 0)
+		why = no_project;
+	else if (a->store && (project_store_uri(&project_uri, ctx->project, &ctx->err) < 0 ||
+			      !same_store(project_uri, uri)))
+		why = other_store;
+	if (why) {
+		error_clear(&ctx->err);
+		mlflow_api_no_artifacts(api, why);
+		if (!ctx->quiet)
+			fprintf(stderr, "ferry server: not serving artifacts: %s\n", why);
+		goto out;
+	}
+	cache = project_cache_dir(ctx->project);
+	rc = mlflow_api_serve_artifacts(api, cache, &ctx->err);
+	if (!rc && !ctx->quiet)
+		fprintf(stderr, "ferry server: artifacts in the object cache '%s'\n", cache);
+out:
+	free(project_uri);
+	free(cache);
+	return rc;
 }
 
 /* --store, else the project's store (which needs a project). */
@@ -76,7 +134,8 @@ static int serve(const struct server_args *a, const char *uri, struct ctx *ctx)
 	sigaddset(&set, SIGTERM);
 	/* Blocked before the server's threads start, so they inherit it and sigwait gets it. */
 	pthread_sigmask(SIG_BLOCK, &set, &old);
-	if ((rc = mlflow_api_new(&api, uri, opts.threads ? opts.threads + 1 : 0, &ctx->err)) < 0)
+	if ((rc = mlflow_api_new(&api, uri, opts.threads ? opts.threads + 1 : 0, &ctx->err)) < 0 ||
+	    (rc = setup_artifacts(api, a, uri, ctx)) < 0)
 		goto out;
 	mlflow_routes(&routes, api);
 	if ((rc = http_server_start(&server, &opts, &routes, &ctx->err)) < 0)

@@ -1,5 +1,6 @@
 /* `ferry train`: fit a model on a CSV file, evaluate it and write the model artifact. */
 #include "util/common.h"
+#include "cli/artifact_common.h"
 #include "cli/cli.h"
 #include "cli/ml_common.h"
 #include "cli/options.h"
@@ -128,11 +129,14 @@ static int record_run(struct ctx *ctx, const char *run_id, const struct train_op
 	tags[0] = (struct store_kv){ "ferry.model.path", out };
 	tags[1] = (struct store_kv){ "ferry.model.digest", m->digest };
 	tags[2] = (struct store_kv){ "ferry.task", task_name(m->target.task) };
-	if (!(rc = track_log_params_json(ctx->store, run_id, params, &ctx->err)) &&
-	    !(rc = track_log_metrics_json(ctx->store, run_id, metrics, 0, &ctx->err)) &&
-	    !(rc = store_dataset_record(ctx->store, &dataset_id, &ds, &ctx->err)) &&
-	    !(rc = store_run_add_input(ctx->store, run_id, dataset_id, "training", &ctx->err)))
-		rc = store_run_set_tags(ctx->store, run_id, tags, ARRAY_SIZE(tags), &ctx->err);
+	if (!(rc = track_log_params_json(ctx->tracking, run_id, params, &ctx->err)) &&
+	    !(rc = track_log_metrics_json(ctx->tracking, run_id, metrics, 0, &ctx->err)) &&
+	    !(rc = store_dataset_record(ctx->tracking, &dataset_id, &ds, &ctx->err)) &&
+	    !(rc = store_run_add_input(ctx->tracking, run_id, dataset_id, "training", &ctx->err)))
+		rc = store_run_set_tags(ctx->tracking, run_id, tags, ARRAY_SIZE(tags), &ctx->err);
+	/* the model's files, as MLflow's log_model keeps them: artifacts under model/ */
+	if (!rc)
+		rc = cli_log_artifact_dir(ctx, run_id, "model", out, NULL);
 	json_decref(params);
 	json_decref(metrics);
 	return rc;
@@ -237,7 +241,7 @@ int cmd_train(int argc, const char **argv, struct ctx *ctx)
 	/* in a project, the training is a run: started now, so that a failure is recorded too */
 	if ((rc = cli_open_if_project(ctx)))
 		goto out;
-	if (ctx->store &&
+	if (ctx->tracking &&
 	    (rc = cli_run_start(ctx, run_id, experiment, run_name, command, "ferry train")))
 		goto out;
 	o.progress = progress_start("reading", stat(data, &st) ? 0 : (uint64_t)st.st_size,
@@ -278,7 +282,7 @@ out:
 		struct error ignored = ERROR_INIT;
 
 		/* the run says how it ended, even when the error is what gets reported */
-		if (track_run_end(ctx->store, run_id, rc ? STORE_RUN_FAILED : STORE_RUN_FINISHED,
+		if (track_run_end(ctx->tracking, run_id, rc ? STORE_RUN_FAILED : STORE_RUN_FINISHED,
 				  rc ? &ignored : &ctx->err) &&
 		    !rc)
 			rc = ctx->err.code ? ctx->err.code : ERR_STORE;

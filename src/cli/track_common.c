@@ -41,15 +41,17 @@ int cli_run_start(struct ctx *ctx, char run_id[ID_HEX_LEN + 1], const char *expe
 {
 	struct track_run_options o = { 0 };
 	struct error ignored = ERROR_INIT;
+	/* outside a project (tracking on a server), the git state of the current directory */
+	const char *root = ctx->project ? ctx->project->root : ".";
 	char commit[41];
 
 	o.experiment = experiment;
 	o.name = name;
 	o.command = command;
 	o.source_name = source;
-	if (!git_head(commit, ctx->project->root, &ignored)) {
+	if (!git_head(commit, root, &ignored)) {
 		o.git_commit = commit;
-		o.git_dirty = git_dirty(ctx->project->root);
+		o.git_dirty = git_dirty(root);
 	}
-	return track_run_start(ctx->store, run_id, &o, &ctx->err);
+	return track_run_start(ctx->tracking, run_id, &o, &ctx->err);
 }

@@ -13,8 +13,9 @@ struct ctx;
 char *cli_command_line(const char *prefix, int argc, const char **argv);
 
 /*
- * Starts a run in the project's store (ctx->store must be open) with the git state of the
- * project root; experiment and name may be NULL (Default, generated).
+ * Starts a run in the tracking store (ctx->tracking must be open) with the git state of the
+ * project root (of the current directory outside a project); experiment and name may be NULL
+ * (Default, generated).
  */
 int cli_run_start(struct ctx *ctx, char run_id[ID_HEX_LEN + 1], const char *experiment,
 		  const char *name, const char *command, const char *source);

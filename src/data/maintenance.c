@@ -1,8 +1,12 @@
-/* gc and verify over the object cache. */
+/*
+ * gc and verify over the object cache. What is referenced: the workspace's pointer files (with
+ * all_commits, every commit's) and the store's run artifacts.
+ */
 #include "util/common.h"
 #include "data/maintenance.h"
 #include "data/git.h"
 #include "data/workspace.h"
+#include "store/store.h"
 #include "util/progress.h"
 #include "util/strbuf.h"
 #include "util/workpool.h"
@@ -60,6 +64,38 @@ static int workspace_refs(struct workspace *ws, struct hex_set *set, struct erro
 				       &incomplete, err);
 	tracked_list_release(&list);
 	return rc;
+}
+
+static int add_artifact_ref(const char *hex, void *data)
+{
+	struct hex_set *set = data;
+
+	ALLOC_GROW(set->items, set->nr + 1, set->alloc);
+	set->items[set->nr++] = xstrdup(hex);
+	return 0;
+}
+
+/*
+ * Every object a run artifact in the store refers to (track/artifacts.h). A store that keeps
+ * no artifacts (ERR_UNSUPPORTED) refers to none.
+ */
+static int artifact_refs(struct workspace *ws, struct hex_set *set, struct error *err)
+{
+	struct error e = ERROR_INIT;
+	int rc;
+
+	if (!ws->store)
+		return 0;
+	rc = store_artifact_digests(ws->store, add_artifact_ref, set, &e);
+	if (rc == ERR_UNSUPPORTED)
+		return 0;
+	if (rc < 0 && !err)
+		return rc;
+	if (rc < 0) {
+		*err = e;
+		return error_prefix(err, "reading the run artifacts' objects: ");
+	}
+	return 0;
 }
 
 struct commit_refs {
@@ -123,6 +159,8 @@ int data_gc(struct workspace *ws, int all_commits, int dry_run, struct gc_stats 
 
 	memset(stats, 0, sizeof(*stats));
 	rc = workspace_refs(ws, &keep, err);
+	if (!rc)
+		rc = artifact_refs(ws, &keep, err);
 	if (!rc && all_commits)
 		rc = git_all_pointer_blobs(ws->root, add_blob_refs, &cr, err);
 	if (rc)
@@ -191,6 +229,8 @@ int data_verify(struct workspace *ws, struct verify_stats *stats, struct strbuf 
 	progress_finish(job.progress);
 	if (!rc)
 		rc = workspace_refs(ws, &refs, err);
+	if (!rc)
+		rc = artifact_refs(ws, &refs, err);
 	if (rc)
 		goto out;
 	hex_set_finish(&refs);

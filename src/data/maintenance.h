@@ -19,7 +19,8 @@ struct gc_stats {
 
 /*
  * Removes every cache object not referenced by a pointer file in the workspace (all_commits:
- * or by any pointer file in any git commit reachable from a ref) and stale temporary files.
+ * or by any pointer file in any git commit reachable from a ref) nor by a run artifact in the
+ * workspace's store (ws->store, when set), and stale temporary files.
  * dry_run: only count, and list would-be removals in report ("sha256:<hex> <size>" lines).
  */
 int data_gc(struct workspace *ws, int all_commits, int dry_run, struct gc_stats *stats,
@@ -31,7 +32,7 @@ struct verify_stats {
 
 /*
  * Re-hashes every cache object (in parallel) and checks that every object the workspace's
- * pointer files reference is present. Problems go to report, one per line. Returns 0 when all
+ * pointer files and its store's run artifacts reference is present. Problems go to report, one per line. Returns 0 when all
  * is well, ERR_INVALID when something is corrupted or missing.
  */
 int data_verify(struct workspace *ws, struct verify_stats *stats, struct strbuf *report,

@@ -130,6 +130,13 @@ struct store_run_search {
 	/* 0: SEARCH_MAX_RESULTS_DEFAULT; at most SEARCH_MAX_RESULTS_THRESHOLD */
 	int64_t max_results;
 	int64_t offset; /* rows to skip: what search_page_token_decode() gave */
+	/*
+	 * filter and order as the text they were parsed from, for a backend that hands the query
+	 * on (http); a remote store refuses a non-empty filter or order without it.
+	 */
+	const char *filter_text;
+	const char *const *order_by_text;
+	size_t nr_order_by_text;
 };
 
 /* An experiments/search query for store_experiment_search(); same conventions. */
@@ -140,6 +147,9 @@ struct store_experiment_search {
 	const struct search_orders *order; /* NULL: creation_time DESC, experiment_id */
 	int64_t max_results;
 	int64_t offset;
+	const char *filter_text; /* as for runs */
+	const char *const *order_by_text;
+	size_t nr_order_by_text;
 };
 
 /*

@@ -5,8 +5,16 @@
 #include "util/common.h"
 #include "store/store_internal.h"
 #include "store/search.h"
+#include "util/fs.h"
 
 #include <ctype.h>
+
+/* For ops a backend leaves NULL: the http store has no stat cache and no dataset profiles. */
+static int op_unsupported(const struct store *st, const char *what, struct error *err)
+{
+	return error_set(err, ERR_UNSUPPORTED, "%s: not available on a remote tracking server (%s)",
+			 what, st->location);
+}
 
 static const char *const run_status_names[] = {
 	[STORE_RUN_RUNNING] = "RUNNING",   [STORE_RUN_SCHEDULED] = "SCHEDULED",
@@ -30,11 +38,18 @@ static bool has_scheme(const char *uri)
 static int parse_uri(const struct store_ops **be, const char **location, const char *uri,
 		     struct error *err)
 {
-	static const char expected[] = "expected sqlite:PATH, a file path or postgresql://...";
+	static const char expected[] =
+	    "expected sqlite:PATH, a file path, http(s)://HOST:PORT or postgresql://...";
 	const char *rest;
 
 	if (!*uri)
 		return error_set(err, ERR_INVALID, "empty store uri: %s", expected);
+	if (skip_prefix(uri, "http://", NULL) || skip_prefix(uri, "https://", NULL)) {
+		/* a tracking server: the http backend keeps the whole uri */
+		*be = &store_http_ops;
+		*location = uri;
+		return 0;
+	}
 	if (skip_prefix(uri, "postgresql://", NULL) || skip_prefix(uri, "postgres://", NULL))
 		return error_set(err, ERR_UNSUPPORTED, "postgresql store is not built yet");
 	if (skip_prefix(uri, "sqlite:", &rest)) {
@@ -242,10 +257,11 @@ int store_run_create(struct store *st, char out_id[ID_HEX_LEN + 1], const struct
 		BUG("unknown run status %d", (int)r.status);
 	if ((rc = check_keys(r.tags, r.nr_tags, "tag", false, err)) < 0)
 		return rc;
-	if ((rc = st->ops->run_create(st, &r, exp, err)) < 0)
-		return rc;
-	memcpy(out_id, r.id, ID_HEX_LEN + 1);
-	return 0;
+	if (run->id && st->ops->server_run_ids)
+		return error_set(err, ERR_UNSUPPORTED,
+				 "cannot create run '%s' on %s: the tracking server picks run ids",
+				 run->id, st->location);
+	return st->ops->run_create(st, out_id, &r, exp, err);
 }
 
 int store_run_get(struct store *st, struct store_run *out, const char *run_id, struct error *err)
@@ -406,6 +422,8 @@ int store_dataset_record(struct store *st, int64_t *out_id, const struct store_n
 int store_dataset_set_profile(struct store *st, int64_t *updated, const char *digest,
 			      const char *profile_json, struct error *err)
 {
+	if (!st->ops->dataset_set_profile)
+		return op_unsupported(st, "storing dataset profiles", err);
 	return st->ops->dataset_set_profile(st, updated, digest, profile_json, err);
 }
 
@@ -454,6 +472,8 @@ int store_statcache_load(struct store *st, const char *prefix,
 			 int (*fn)(const struct store_stat_entry *e, void *data), void *data,
 			 struct error *err)
 {
+	if (!st->ops->statcache_load)
+		return op_unsupported(st, "the stat cache", err);
 	return st->ops->statcache_load(st, prefix ? prefix : "", fn, data, err);
 }
 
@@ -465,6 +485,8 @@ int store_statcache_put(struct store *st, const struct store_stat_entry *entries
 			return error_set(err, ERR_INVALID, "stat cache entry %zu is incomplete", i);
 	if (!n)
 		return 0;
+	if (!st->ops->statcache_put)
+		return op_unsupported(st, "the stat cache", err);
 	return st->ops->statcache_put(st, entries, n, err);
 }
 
@@ -597,4 +619,139 @@ int store_experiment_search(struct store *st, struct store_experiments *out, cha
 	if ((rc = check_search(&s.max_results, s.offset, err)) < 0)
 		return rc;
 	return st->ops->experiment_search(st, out, next_page_token, &s, err);
+}
+
+/* Run artifacts ------------------------------------------------------------------------------- */
+
+void store_artifact_release(struct store_artifact *a)
+{
+	if (!a)
+		return;
+	free(a->path);
+	free(a->digest);
+	memset(a, 0, sizeof(*a));
+}
+
+void store_artifacts_release(struct store_artifacts *list)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < list->nr; i++)
+		store_artifact_release(&list->items[i]);
+	free(list->items);
+	memset(list, 0, sizeof(*list));
+}
+
+static int artifacts_unsupported(const struct store *st, struct error *err)
+{
+	return error_set(err, ERR_UNSUPPORTED, "run artifacts are not supported by this store (%s)",
+			 st->ops->name);
+}
+
+static int check_artifact_path(const char *path, bool dir, struct error *err)
+{
+	if (dir && (!path || !*path))
+		return 0;
+	if (!path || !fs_relpath_is_safe(path))
+		return error_set(err, ERR_INVALID,
+				 "invalid artifact path '%s': expected a relative path without "
+				 "empty, '.' or '..' segments",
+				 path ? path : "");
+	return 0;
+}
+
+static bool is_sha256_hex(const char *hex)
+{
+	if (!hex || strlen(hex) != SHA256_HEX_SIZE - 1)
+		return false;
+	for (const char *p = hex; *p; p++)
+		if (!isdigit((unsigned char)*p) && !(*p >= 'a' && *p <= 'f'))
+			return false;
+	return true;
+}
+
+int store_artifact_record(struct store *st, const char *run_id,
+			  const struct store_new_artifact *artifacts, size_t nr, struct error *err)
+{
+	int rc;
+
+	if (!st->ops->artifact_record)
+		return artifacts_unsupported(st, err);
+	for (size_t i = 0; i < nr; i++) {
+		const struct store_new_artifact *a = &artifacts[i];
+
+		if ((rc = check_artifact_path(a->path, false, err)) < 0)
+			return rc;
+		if (!is_sha256_hex(a->digest))
+			return error_set(err, ERR_INVALID,
+					 "artifact '%s': digest '%s' is not a sha256 hex digest",
+					 a->path, a->digest ? a->digest : "");
+		if (a->size < 0)
+			return error_set(err, ERR_INVALID, "artifact '%s': negative size %" PRId64,
+					 a->path, a->size);
+	}
+	if (!nr)
+		return 0;
+	return st->ops->artifact_record(st, run_id, artifacts, nr, err);
+}
+
+int store_artifact_list(struct store *st, struct store_artifacts *out, const char *run_id,
+			const char *dir, struct error *err)
+{
+	int rc;
+
+	if (!st->ops->artifact_list)
+		return artifacts_unsupported(st, err);
+	if ((rc = check_artifact_path(dir, true, err)) < 0)
+		return rc;
+	return st->ops->artifact_list(st, out, run_id, dir ? dir : "", false, err);
+}
+
+int store_artifact_list_all(struct store *st, struct store_artifacts *out, const char *run_id,
+			    const char *dir, struct error *err)
+{
+	int rc;
+
+	if (!st->ops->artifact_list)
+		return artifacts_unsupported(st, err);
+	if ((rc = check_artifact_path(dir, true, err)) < 0)
+		return rc;
+	return st->ops->artifact_list(st, out, run_id, dir ? dir : "", true, err);
+}
+
+int store_artifact_get(struct store *st, struct store_artifact *out, const char *run_id,
+		       const char *path, struct error *err)
+{
+	int rc;
+
+	if (!st->ops->artifact_get)
+		return artifacts_unsupported(st, err);
+	if ((rc = check_artifact_path(path, false, err)) < 0)
+		return rc;
+	return st->ops->artifact_get(st, out, run_id, path, err);
+}
+
+int store_artifact_delete(struct store *st, int64_t *deleted, const char *run_id, const char *path,
+			  struct error *err)
+{
+	int64_t n = 0;
+	int rc;
+
+	if (!st->ops->artifact_delete)
+		return artifacts_unsupported(st, err);
+	if ((rc = check_artifact_path(path, true, err)) < 0)
+		return rc;
+	if ((rc = st->ops->artifact_delete(st, &n, run_id, path ? path : "", err)) < 0)
+		return rc;
+	if (deleted)
+		*deleted = n;
+	return 0;
+}
+
+int store_artifact_digests(struct store *st, int (*fn)(const char *hex, void *data), void *data,
+			   struct error *err)
+{
+	if (!st->ops->artifact_digests)
+		return artifacts_unsupported(st, err);
+	return st->ops->artifact_digests(st, fn, data, err);
 }

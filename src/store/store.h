@@ -35,6 +35,18 @@ struct store;
  * Opens the store named by uri:
  *   "sqlite:PATH"        PATH relative to the current directory, or absolute;
  *   "PATH"               a bare file path (no "scheme:" prefix);
+ *   "http://HOST:PORT[/PATH]", "https://..."  a remote MLflow-compatible tracking server (ferry
+ *                        server, mlflow server) through its REST API: experiments, runs, params,
+ *                        metrics, tags, run inputs and search. Nothing is sent before the first
+ *                        call, so an unreachable server fails there (ERR_STORE naming the uri).
+ *                        The server picks run ids; the stat cache and dataset profiles are
+ *                        ERR_UNSUPPORTED; dataset ids live only as long as the handle (the API
+ *                        records datasets with the run using them). MLflow's client settings
+ *                        are read from the environment: MLFLOW_TRACKING_TOKEN (or _USERNAME and
+ *                        _PASSWORD), MLFLOW_TRACKING_INSECURE_TLS, MLFLOW_TRACKING_SERVER_CERT_PATH,
+ *                        MLFLOW_HTTP_REQUEST_TIMEOUT (s, default 120), _MAX_RETRIES (default 4)
+ *                        and _BACKOFF_FACTOR (s, default 0.5): 408, 429 and 5xx answers and
+ *                        broken connections are retried after factor * 2^n seconds;
  *   "postgresql://...", "postgres://..."  recognised, ERR_UNSUPPORTED for now.
  * Anything else is ERR_INVALID, including MLflow's "sqlite:///x.db" (relative there, absolute
  * if read as sqlite:PATH). Creates the database file if missing (not its directory) and
@@ -442,5 +454,77 @@ int store_run_search(struct store *st, struct store_runs *out, char **next_page_
 /* The same for experiments. */
 int store_experiment_search(struct store *st, struct store_experiments *out, char **next_page_token,
 			    const struct store_experiment_search *q, struct error *err);
+
+/* Run artifacts -------------------------------------------------------------------------------
+ * Files a run produced, by path relative to the run's artifact root ("model/model.json"); their
+ * bytes live in the object cache under digest (src/track/artifacts.h puts them there). Paths
+ * are '/'-separated, relative, without empty, "." or ".." segments (ERR_INVALID otherwise); a
+ * path is a file or a directory of the run, never both (ERR_CONFLICT). SQLite:
+ * store_sqlite_artifacts.c. Backends without them answer ERR_UNSUPPORTED.
+ */
+
+/* One artifact passed in. */
+struct store_new_artifact {
+	const char *path;
+	const char *digest; /* sha256 hex, 64 lowercase digits */
+	int64_t size;	    /* bytes, >= 0 */
+};
+
+/* One artifact or directory handed back; strings are the caller's. */
+struct store_artifact {
+	char *path;   /* store_artifact_list: the name within the listed directory */
+	bool is_dir;  /* store_artifact_list only: a directory (digest NULL, size -1) */
+	char *digest; /* NULL for a directory */
+	int64_t size;
+	int64_t created_time;
+};
+#define STORE_ARTIFACT_INIT                                                                        \
+	{                                                                                          \
+		.path = NULL                                                                       \
+	}
+void store_artifact_release(struct store_artifact *a);
+
+struct store_artifacts {
+	struct store_artifact *items;
+	size_t nr, alloc;
+};
+#define STORE_ARTIFACTS_INIT                                                                       \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
+void store_artifacts_release(struct store_artifacts *list);
+
+/*
+ * Records artifacts of a run in one transaction (all or nothing); a path the run has already is
+ * replaced. ERR_NOTFOUND if the run does not exist, ERR_CONFLICT if a path is a directory of the
+ * run (or has a file of the run as a parent), ERR_INVALID for a bad path, digest or size.
+ */
+int store_artifact_record(struct store *st, const char *run_id,
+			  const struct store_new_artifact *artifacts, size_t nr, struct error *err);
+/*
+ * The direct children of directory dir of a run ("" or NULL: the root), as MLflow lists them:
+ * files with their digest and size, and sub-directories (is_dir), by name. A dir that does not
+ * exist (or is a file) lists nothing. ERR_NOTFOUND if the run does not exist.
+ */
+int store_artifact_list(struct store *st, struct store_artifacts *out, const char *run_id,
+			const char *dir, struct error *err);
+/* Every file of a run at or under dir ("" or NULL: all), with full paths, by path. */
+int store_artifact_list_all(struct store *st, struct store_artifacts *out, const char *run_id,
+			    const char *dir, struct error *err);
+/* One file (full path). ERR_NOTFOUND naming the path if the run has no such file. */
+int store_artifact_get(struct store *st, struct store_artifact *out, const char *run_id,
+		       const char *path, struct error *err);
+/*
+ * Removes the file path of a run, or every file under directory path ("": all of them);
+ * *deleted (may be NULL) gets how many. Removing nothing is not an error.
+ */
+int store_artifact_delete(struct store *st, int64_t *deleted, const char *run_id, const char *path,
+			  struct error *err);
+/*
+ * Calls fn with every distinct digest any artifact of any run (deleted runs too) refers to: the
+ * cache objects gc must keep. Stops and returns fn's value when it is non-zero.
+ */
+int store_artifact_digests(struct store *st, int (*fn)(const char *hex, void *data), void *data,
+			   struct error *err);
 
 #endif

@@ -14,6 +14,8 @@
  */
 struct store_ops {
 	const char *name;
+	/* The backend's server picks run ids (http): store.c refuses a run id given by a caller. */
+	bool server_run_ids;
 
 	/* location: the backend-specific part of the uri (a file path for sqlite). */
 	int (*open)(struct store **out, const char *location, struct error *err);
@@ -30,8 +32,12 @@ struct store_ops {
 	int (*experiment_list)(struct store *st, struct store_experiments *out,
 			       enum store_view view, struct error *err);
 
-	/* run->id and run->experiment_id are filled in (and validated) by store.c. */
-	int (*run_create)(struct store *st, const struct store_new_run *run, int64_t experiment_id,
+	/*
+	 * run->id and run->experiment_id are filled in (and validated) by store.c; the id the run
+	 * got goes to out_id (run->id, unless server_run_ids).
+	 */
+	int (*run_create)(struct store *st, char out_id[ID_HEX_LEN + 1],
+			  const struct store_new_run *run, int64_t experiment_id,
 			  struct error *err);
 	int (*run_get)(struct store *st, struct store_run *out, const char *run_id,
 		       struct error *err);
@@ -99,6 +105,20 @@ struct store_ops {
 	int (*experiment_search)(struct store *st, struct store_experiments *out,
 				 char **next_page_token, const struct store_experiment_search *q,
 				 struct error *err);
+
+	/* Run artifacts (paths, digests and sizes checked by store.c); NULL: ERR_UNSUPPORTED. */
+	int (*artifact_record)(struct store *st, const char *run_id,
+			       const struct store_new_artifact *artifacts, size_t nr,
+			       struct error *err);
+	/* all: every file at or under dir with full paths; else dir's direct children */
+	int (*artifact_list)(struct store *st, struct store_artifacts *out, const char *run_id,
+			     const char *dir, bool all, struct error *err);
+	int (*artifact_get)(struct store *st, struct store_artifact *out, const char *run_id,
+			    const char *path, struct error *err);
+	int (*artifact_delete)(struct store *st, int64_t *deleted, const char *run_id,
+			       const char *path, struct error *err);
+	int (*artifact_digests)(struct store *st, int (*fn)(const char *hex, void *data),
+				void *data, struct error *err);
 };
 
 /* The first member of every backend's handle. */
@@ -108,6 +128,7 @@ struct store {
 };
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_http_ops;
 
 /* Formats an experiment id as MLflow does ("0", "1", ...); the caller frees. */
 char *store_experiment_id_str(int64_t id);

@@ -926,8 +926,8 @@ out:
 	return rc;
 }
 
-static int sqlite_run_create(struct store *st, const struct store_new_run *run, int64_t exp,
-			     struct error *err)
+static int sqlite_run_create(struct store *st, char out_id[ID_HEX_LEN + 1],
+			     const struct store_new_run *run, int64_t exp, struct error *err)
 {
 	struct store_sqlite *s = sq(st);
 	char what[128];
@@ -940,7 +940,8 @@ static int sqlite_run_create(struct store *st, const struct store_new_run *run, 
 	for (size_t i = 0; i < run->nr_tags; i++)
 		if ((rc = put_tag(s, run->id, &run->tags[i], err)) < 0)
 			goto out;
-	rc = tx_commit(s, what, err);
+	if ((rc = tx_commit(s, what, err)) >= 0)
+		memcpy(out_id, run->id, ID_HEX_LEN + 1);
 out:
 	if (rc < 0)
 		tx_rollback(s);
@@ -1619,6 +1620,11 @@ const struct store_ops store_sqlite_ops = {
 	.run_log_batch = store_sqlite_run_log_batch,
 	.run_search = store_sqlite_run_search,
 	.experiment_search = store_sqlite_experiment_search,
+	.artifact_record = store_sqlite_artifact_record,
+	.artifact_list = store_sqlite_artifact_list,
+	.artifact_get = store_sqlite_artifact_get,
+	.artifact_delete = store_sqlite_artifact_delete,
+	.artifact_digests = store_sqlite_artifact_digests,
 };
 
 /* For the other store_sqlite_*.c files (store_sqlite_internal.h). */

@@ -49,4 +49,17 @@ int store_sqlite_experiment_search(struct store *st, struct store_experiments *o
 				   char **next_page_token, const struct store_experiment_search *q,
 				   struct error *err);
 
+/* Run artifacts, in store_sqlite_artifacts.c (contracts in store.h and store_internal.h). */
+int store_sqlite_artifact_record(struct store *st, const char *run_id,
+				 const struct store_new_artifact *artifacts, size_t nr,
+				 struct error *err);
+int store_sqlite_artifact_list(struct store *st, struct store_artifacts *out, const char *run_id,
+			       const char *dir, bool all, struct error *err);
+int store_sqlite_artifact_get(struct store *st, struct store_artifact *out, const char *run_id,
+			      const char *path, struct error *err);
+int store_sqlite_artifact_delete(struct store *st, int64_t *deleted, const char *run_id,
+				 const char *path, struct error *err);
+int store_sqlite_artifact_digests(struct store *st, int (*fn)(const char *hex, void *data),
+				  void *data, struct error *err);
+
 #endif

@@ -379,3 +379,23 @@ char *fs_path_normalize(const char *abs)
 		strbuf_addch(&out, '/');
 	return strbuf_detach(&out, NULL);
 }
+
+bool fs_relpath_is_safe(const char *rel)
+{
+	const char *seg = rel;
+
+	if (!rel || !*rel || *rel == '/')
+		return false;
+	for (const char *p = rel; *p; p++)
+		if (*p == '\\' || (unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+	for (;;) {
+		size_t n = strcspn(seg, "/");
+
+		if (!n || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+			return false;
+		if (!seg[n])
+			return true;
+		seg += n + 1;
+	}
+}

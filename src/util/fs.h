@@ -5,6 +5,7 @@
 #ifndef FERRY_UTIL_FS_H
 #define FERRY_UTIL_FS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -86,5 +87,12 @@ char *fs_path_normalize(const char *abs);
  * frees. ERR_NOTFOUND if a component does not exist, ERR_IO otherwise; *out untouched on failure.
  */
 int fs_realpath(char **out, const char *path, struct error *err);
+
+/*
+ * True if rel is a safe relative path to join under a directory (run artifacts, request paths):
+ * not empty, no leading '/', no backslash or control character, and no empty, "." or ".."
+ * segment ("a//b", "a/", "./a" and "a/../b" are all refused).
+ */
+bool fs_relpath_is_safe(const char *rel);
 
 #endif
