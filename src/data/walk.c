@@ -73,9 +73,12 @@ static int read_dir(size_t i, void *data, struct error *err)
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
+		/* no printf here: this runs once per file */
 		strbuf_reset(&path);
-		if (*job->rel)
-			strbuf_addf(&path, "%s/", job->rel);
+		if (*job->rel) {
+			strbuf_addstr(&path, job->rel);
+			strbuf_addch(&path, '/');
+		}
 		strbuf_addstr(&path, de->d_name);
 		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW)) {
 			rc = error_errno(err, ERR_IO, errno, "cannot stat '%s/%s'", lv->top,
