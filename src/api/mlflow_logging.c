@@ -21,11 +21,17 @@ int mlflow_runs_log_metric(struct mlflow_call *c, struct error *err)
 	    (rc = mlflow_req_double(c, "value", &m.value, true, err)) < 0 ||
 	    (rc = mlflow_req_int64(c, "timestamp", &m.timestamp, NULL, true, err)) < 0 ||
 	    (rc = mlflow_req_int64(c, "step", &m.step, NULL, false, err)) < 0 ||
-	    (rc = mlflow_validate_metric(m.key, err)) < 0 ||
-	    (rc = mlflow_get_active_run(c, &run, run_id, err)) < 0)
+	    (rc = mlflow_validate_metric(m.key, err)) < 0)
 		goto out;
 	m.value = mlflow_metric_value(m.value);
-	rc = store_run_log_metrics(c->st, run_id, &m, 1, err);
+	/*
+	 * The run is checked in the write's transaction (one lock round, not two); when that
+	 * refuses, reading the run gives MLflow's own message for why.
+	 */
+	rc = store_run_log_metrics_active(c->st, run_id, &m, 1, err);
+	if ((rc == ERR_NOTFOUND || rc == ERR_INVALID) &&
+	    mlflow_get_active_run(c, &run, run_id, err) >= 0)
+		rc = error_set(err, ERR_CONFLICT, "run '%s' changed while logging to it", run_id);
 out:
 	store_run_release(&run);
 	return rc;
@@ -140,13 +146,24 @@ int mlflow_runs_log_batch(struct mlflow_call *c, struct error *err)
 	b.nm = json_array_size(b.metrics);
 	b.np = json_array_size(b.params);
 	b.nt = json_array_size(b.tags);
-	/* MLflow's order: limits, the run, then every entity; nothing is written before. */
-	if ((rc = mlflow_validate_batch_limits(b.nm, b.np, b.nt, err)) < 0 ||
-	    (rc = mlflow_get_active_run(c, &run, run_id, err)) < 0 ||
-	    (rc = batch_parse(&b, err)) < 0)
+	/*
+	 * MLflow's order: limits, the run, then every entity; nothing is written before. The store
+	 * checks the run in the write's transaction; the run is read here only to answer for it
+	 * first when an entity is bad, or with MLflow's message when the store refuses it.
+	 */
+	if ((rc = mlflow_validate_batch_limits(b.nm, b.np, b.nt, err)) < 0)
 		goto out;
+	if ((rc = batch_parse(&b, err)) < 0) {
+		int run_rc = mlflow_get_active_run(c, &run, run_id, err);
+
+		rc = run_rc < 0 ? run_rc : rc;
+		goto out;
+	}
 	sb = (struct store_batch){ b.m, b.nm, b.p, b.np, b.t, b.nt };
 	rc = param_conflict(store_run_log_batch(c->st, run_id, &sb, err), err);
+	if ((rc == ERR_NOTFOUND || rc == ERR_INVALID) &&
+	    mlflow_get_active_run(c, &run, run_id, err) >= 0)
+		rc = error_set(err, ERR_CONFLICT, "run '%s' changed while logging to it", run_id);
 out:
 	free(b.m);
 	free(b.p);

@@ -344,6 +344,29 @@ int store_run_log_metrics(struct store *st, const char *run_id, const struct sto
 	return st->ops->run_log_metrics(st, run_id, metrics, nr, err);
 }
 
+int store_run_log_metrics_active(struct store *st, const char *run_id,
+				 const struct store_metric *metrics, size_t nr, struct error *err)
+{
+	struct store_run run = STORE_RUN_INIT;
+	int rc;
+
+	for (size_t i = 0; i < nr; i++)
+		if (!metrics[i].key || !*metrics[i].key)
+			return error_set(err, ERR_INVALID, "metric key must not be empty");
+	if (st->ops->run_log_metrics_active)
+		return st->ops->run_log_metrics_active(st, run_id, metrics, nr, err);
+	if ((rc = store_run_get(st, &run, run_id, err)) < 0)
+		goto out;
+	if (run.deleted) {
+		rc = error_set(err, ERR_INVALID, "run '%s' is deleted", run_id);
+		goto out;
+	}
+	rc = st->ops->run_log_metrics(st, run_id, metrics, nr, err);
+out:
+	store_run_release(&run);
+	return rc;
+}
+
 int store_metric_history(struct store *st, struct store_metric_points *out, const char *run_id,
 			 const char *key, struct error *err)
 {

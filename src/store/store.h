@@ -286,6 +286,12 @@ void store_metric_points_release(struct store_metric_points *list);
  */
 int store_run_log_metrics(struct store *st, const char *run_id, const struct store_metric *metrics,
 			  size_t nr, struct error *err);
+/*
+ * store_run_log_metrics into a run that must also be active, checked in the write's own
+ * transaction where the backend can (no separate read first): ERR_INVALID if it is deleted.
+ */
+int store_run_log_metrics_active(struct store *st, const char *run_id,
+				 const struct store_metric *metrics, size_t nr, struct error *err);
 /* Every point of one key, by step then timestamp. ERR_NOTFOUND if the run does not exist. */
 int store_metric_history(struct store *st, struct store_metric_points *out, const char *run_id,
 			 const char *key, struct error *err);
@@ -432,7 +438,8 @@ struct store_batch {
 };
 /*
  * Logs params, then metrics, then tags in ONE transaction: all or nothing, with the semantics of
- * store_run_log_params, store_run_log_metrics and store_run_set_tags.
+ * store_run_log_params, store_run_log_metrics and store_run_set_tags. The run must be active
+ * (checked in that transaction): ERR_NOTFOUND without it, ERR_INVALID if it is deleted.
  */
 int store_run_log_batch(struct store *st, const char *run_id, const struct store_batch *b,
 			struct error *err);

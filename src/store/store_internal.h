@@ -56,6 +56,10 @@ struct store_ops {
 			struct error *err);
 	int (*run_log_metrics)(struct store *st, const char *run_id,
 			       const struct store_metric *metrics, size_t nr, struct error *err);
+	/* Optional: store.c reads the run first without it. */
+	int (*run_log_metrics_active)(struct store *st, const char *run_id,
+				      const struct store_metric *metrics, size_t nr,
+				      struct error *err);
 	int (*metric_history)(struct store *st, struct store_metric_points *out, const char *run_id,
 			      const char *key, struct error *err);
 	int (*run_latest_metrics)(struct store *st, struct store_metric_points *out,

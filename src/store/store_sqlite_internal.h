@@ -16,6 +16,30 @@ sqlite3 *store_sqlite_db(struct store *st);
 int store_sqlite_error(struct store *st, struct error *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * Statements of the store_sqlite_*.c files that run on every request of their kind, cached per
+ * connection like store_sqlite.c's own.
+ */
+enum store_sqlite_stmt {
+	SQ_RUN_EXISTS,
+	SQ_RUN_ACTIVE,
+	SQ_PARAM_PUT,
+	SQ_PARAM_GET,
+	SQ_METRIC_PUT,
+	SQ_LATEST_PUT,
+	SQ_RUN_TAG_PUT,
+	SQ__COUNT
+};
+
+/*
+ * The connection's statement for slot id, prepared from sql on first use (a slot always gets the
+ * same sql). The caller resets it and clears its bindings when done (store_sqlite_stmt_done).
+ */
+int store_sqlite_stmt(struct store *st, sqlite3_stmt **out, enum store_sqlite_stmt id,
+		      const char *sql, const char *what, struct error *err);
+/* sqlite3_reset + sqlite3_clear_bindings; NULL is fine. */
+void store_sqlite_stmt_done(sqlite3_stmt *q);
+
 /* BEGIN IMMEDIATE (with the backend's busy retries), COMMIT, and ROLLBACK if still open. */
 int store_sqlite_begin(struct store *st, const char *what, struct error *err);
 int store_sqlite_commit(struct store *st, const char *what, struct error *err);

@@ -16,6 +16,10 @@
 	"WHERE (excluded.step, excluded.timestamp, excluded.value) > "                             \
 	"(latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)"
 
+#define RUN_TAG_PUT_SQL                                                                            \
+	"INSERT INTO run_tags (run_id, key, value) VALUES (?1, ?2, ?3) "                           \
+	"ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value"
+
 /* Statements here run rarely enough to be prepared per call. */
 static int prepare(struct store *st, sqlite3_stmt **out, const char *sql, const char *what,
 		   struct error *err)
@@ -48,10 +52,10 @@ static int run_must_exist(struct store *st, const char *run_id, struct error *er
 	sqlite3_stmt *q = NULL;
 	int rc;
 
-	if ((rc = prepare(st, &q, "SELECT 1 FROM runs WHERE run_id = ?1", "looking up a run",
-			  err)) < 0)
+	if ((rc = store_sqlite_stmt(st, &q, SQ_RUN_EXISTS, "SELECT 1 FROM runs WHERE run_id = ?1",
+				    "looking up a run", err)) < 0)
 		goto out;
-	bind_str(q, 1, run_id);
+	sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW)
 		rc = 0;
@@ -60,7 +64,32 @@ static int run_must_exist(struct store *st, const char *run_id, struct error *er
 	else
 		rc = store_sqlite_error(st, err, "looking up run '%s'", run_id);
 out:
-	sqlite3_finalize(q);
+	store_sqlite_stmt_done(q);
+	return rc;
+}
+
+/* The same, for a run that must also be active; inside the write transaction that needs it. */
+static int run_must_be_active(struct store *st, const char *run_id, struct error *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	if ((rc = store_sqlite_stmt(st, &q, SQ_RUN_ACTIVE,
+				    "SELECT lifecycle_stage = 'active' FROM runs WHERE run_id = ?1",
+				    "looking up a run", err)) < 0)
+		goto out;
+	sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		rc = error_set(err, ERR_NOTFOUND, "no run with id '%s'", run_id);
+	else if (rc != SQLITE_ROW)
+		rc = store_sqlite_error(st, err, "looking up run '%s'", run_id);
+	else if (!sqlite3_column_int(q, 0))
+		rc = error_set(err, ERR_INVALID, "run '%s' is deleted", run_id);
+	else
+		rc = 0;
+out:
+	store_sqlite_stmt_done(q);
 	return rc;
 }
 
@@ -224,10 +253,7 @@ static int put_run_tag(struct store *st, sqlite3_stmt **q, const char *run_id, c
 {
 	int rc;
 
-	if (!*q && (rc = prepare(st, q,
-				 "INSERT INTO run_tags (run_id, key, value) VALUES (?1, ?2, ?3) "
-				 "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
-				 "setting a tag", err)) < 0)
+	if (!*q && (rc = prepare(st, q, RUN_TAG_PUT_SQL, "setting a tag", err)) < 0)
 		return rc;
 	sqlite3_reset(*q);
 	bind_str(*q, 1, run_id);
@@ -377,7 +403,7 @@ out:
 
 /* Log-batch ----------------------------------------------------------------------------------- */
 
-/* The statements of one batch, prepared on first use. */
+/* The statements of one batch, the connection's cached ones, taken on first use. */
 struct batch_stmts {
 	sqlite3_stmt *param_put, *param_get, *metric, *latest, *tag;
 };
@@ -389,14 +415,14 @@ static int batch_param(struct store *st, struct batch_stmts *s, const char *run_
 	int rc, changes = 0;
 
 	if ((!s->param_put &&
-	     (rc = prepare(st, &s->param_put,
-			   "INSERT INTO params (run_id, key, value) VALUES (?1, ?2, ?3) "
-			   "ON CONFLICT (run_id, key) DO NOTHING",
-			   "logging a param", err)) < 0) ||
+	     (rc = store_sqlite_stmt(st, &s->param_put, SQ_PARAM_PUT,
+				     "INSERT INTO params (run_id, key, value) VALUES (?1, ?2, ?3) "
+				     "ON CONFLICT (run_id, key) DO NOTHING",
+				     "logging a param", err)) < 0) ||
 	    (!s->param_get &&
-	     (rc = prepare(st, &s->param_get,
-			   "SELECT value FROM params WHERE run_id = ?1 AND key = ?2",
-			   "logging a param", err)) < 0))
+	     (rc = store_sqlite_stmt(st, &s->param_get, SQ_PARAM_GET,
+				     "SELECT value FROM params WHERE run_id = ?1 AND key = ?2",
+				     "logging a param", err)) < 0))
 		return rc;
 	sqlite3_reset(s->param_put);
 	bind_str(s->param_put, 1, run_id);
@@ -501,13 +527,13 @@ static int batch_metrics(struct store *st, struct batch_stmts *s, const char *ru
 
 	if (!b->nr_metrics)
 		return 0;
-	if ((!s->metric &&
-	     (rc = prepare(st, &s->metric,
-			   "INSERT INTO metrics (run_id, key, step, timestamp, value, is_nan) "
-			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-			   "recording a metric", err)) < 0) ||
-	    (!s->latest &&
-	     (rc = prepare(st, &s->latest, LATEST_PUT_SQL, "recording a metric", err)) < 0))
+	if ((!s->metric && (rc = store_sqlite_stmt(
+				st, &s->metric, SQ_METRIC_PUT,
+				"INSERT INTO metrics (run_id, key, step, timestamp, value, "
+				"is_nan) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+				"recording a metric", err)) < 0) ||
+	    (!s->latest && (rc = store_sqlite_stmt(st, &s->latest, SQ_LATEST_PUT, LATEST_PUT_SQL,
+						   "recording a metric", err)) < 0))
 		return rc;
 	for (size_t i = 0; i < b->nr_metrics; i++)
 		if ((rc = batch_metric_stmt(st, s->metric, run_id, &b->metrics[i], err)) < 0)
@@ -525,6 +551,9 @@ static int batch_write(struct store *st, struct batch_stmts *s, const char *run_
 			return rc;
 	if ((rc = batch_metrics(st, s, run_id, b, err)) < 0)
 		return rc;
+	if (b->nr_tags && (rc = store_sqlite_stmt(st, &s->tag, SQ_RUN_TAG_PUT, RUN_TAG_PUT_SQL,
+						  "setting a tag", err)) < 0)
+		return rc;
 	for (size_t i = 0; i < b->nr_tags; i++)
 		if ((rc = put_run_tag(st, &s->tag, run_id, b->tags[i].key, b->tags[i].value, err)) <
 		    0)
@@ -541,16 +570,17 @@ int store_sqlite_run_log_batch(struct store *st, const char *run_id, const struc
 
 	snprintf(what, sizeof(what), "logging a batch for run '%s'", run_id);
 	if ((rc = store_sqlite_begin(st, what, err)) < 0 ||
-	    (rc = run_must_exist(st, run_id, err)) < 0 ||
+	    (rc = run_must_be_active(st, run_id, err)) < 0 ||
 	    (rc = batch_write(st, &s, run_id, b, err)) < 0)
 		goto out;
 	rc = store_sqlite_commit(st, what, err);
 out:
-	sqlite3_finalize(s.param_put);
-	sqlite3_finalize(s.param_get);
-	sqlite3_finalize(s.metric);
-	sqlite3_finalize(s.latest);
-	sqlite3_finalize(s.tag);
+	/* Cached: reset them, and let go of the request's strings bound SQLITE_STATIC. */
+	store_sqlite_stmt_done(s.param_put);
+	store_sqlite_stmt_done(s.param_get);
+	store_sqlite_stmt_done(s.metric);
+	store_sqlite_stmt_done(s.latest);
+	store_sqlite_stmt_done(s.tag);
 	if (rc < 0)
 		store_sqlite_rollback(st);
 	return rc;

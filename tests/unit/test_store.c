@@ -575,6 +575,29 @@ static void test_foreign_keys_enforced(void **state)
 	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM latest_metrics"), 0);
 }
 
+/* The run is checked in the write's transaction: nothing lands in a missing or deleted run. */
+static void test_log_metrics_active(void **state)
+{
+	struct fixture *f = *state;
+	const struct store_metric m = { "loss", 1.0, 1, 0 };
+	const char *ghost = "0123456789abcdef0123456789abcdef";
+	struct error err = ERROR_INIT;
+	char id[ID_HEX_LEN + 1];
+
+	new_run(f->st, id);
+	assert_ok(store_run_log_metrics_active(f->st, id, &m, 1, &err));
+	assert_int_equal(store_run_log_metrics_active(f->st, ghost, &m, 1, &err), ERR_NOTFOUND);
+	assert_contains(err.msg, ghost);
+	assert_ok(store_run_set_deleted(f->st, id, true, &err));
+	assert_int_equal(store_run_log_metrics_active(f->st, id, &m, 1, &err), ERR_INVALID);
+	assert_contains(err.msg, "deleted");
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM metrics"), 1);
+	/* A refused write left no transaction open: the next one goes through. */
+	assert_ok(store_run_set_deleted(f->st, id, false, &err));
+	assert_ok(store_run_log_metrics_active(f->st, id, &m, 1, &err));
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM latest_metrics"), 1);
+}
+
 static void test_check(void **state)
 {
 	struct fixture *f = *state;
@@ -787,6 +810,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_datasets_and_inputs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_keys_enforced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_metrics_active, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check, setup, teardown),
 		cmocka_unit_test(test_uri_postgres_unsupported),
 		cmocka_unit_test(test_uri_invalid),
