@@ -377,6 +377,11 @@ out:
 	return rc;
 }
 
+int store_sqlite_run_exists(struct store *st, const char *run_id, struct error *err)
+{
+	return run_exists(sq(st), run_id, err);
+}
+
 /* Opening and migrations ---------------------------------------------------------------------- */
 
 static int open_error(struct store_sqlite *s, const char *path, struct error *err)

@@ -21,7 +21,6 @@ int store_sqlite_error(struct store *st, struct error *err, const char *fmt, ...
  * connection like store_sqlite.c's own.
  */
 enum store_sqlite_stmt {
-	SQ_RUN_EXISTS,
 	SQ_RUN_ACTIVE,
 	SQ_PARAM_PUT,
 	SQ_PARAM_GET,
@@ -85,5 +84,8 @@ int store_sqlite_artifact_delete(struct store *st, int64_t *deleted, const char 
 				 const char *path, struct error *err);
 int store_sqlite_artifact_digests(struct store *st, int (*fn)(const char *hex, void *data),
 				  void *data, struct error *err);
+
+/* 0 if run_id is a run of this store, else ERR_NOTFOUND "no run with id '...'". */
+int store_sqlite_run_exists(struct store *st, const char *run_id, struct error *err);
 
 #endif

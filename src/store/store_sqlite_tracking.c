@@ -47,27 +47,6 @@ static int step_write(struct store *st, sqlite3_stmt *q, int *changes, const cha
 	return 0;
 }
 
-static int run_must_exist(struct store *st, const char *run_id, struct error *err)
-{
-	sqlite3_stmt *q = NULL;
-	int rc;
-
-	if ((rc = store_sqlite_stmt(st, &q, SQ_RUN_EXISTS, "SELECT 1 FROM runs WHERE run_id = ?1",
-				    "looking up a run", err)) < 0)
-		goto out;
-	sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		rc = 0;
-	else if (rc == SQLITE_DONE)
-		rc = error_set(err, ERR_NOTFOUND, "no run with id '%s'", run_id);
-	else
-		rc = store_sqlite_error(st, err, "looking up run '%s'", run_id);
-out:
-	store_sqlite_stmt_done(q);
-	return rc;
-}
-
 /* The same, for a run that must also be active; inside the write transaction that needs it. */
 static int run_must_be_active(struct store *st, const char *run_id, struct error *err)
 {
@@ -341,7 +320,7 @@ int store_sqlite_run_delete_tag(struct store *st, const char *run_id, const char
 	sqlite3_stmt *q = NULL;
 	int rc, changes = 0;
 
-	if ((rc = run_must_exist(st, run_id, err)) < 0 ||
+	if ((rc = store_sqlite_run_exists(st, run_id, err)) < 0 ||
 	    (rc = prepare(st, &q, "DELETE FROM run_tags WHERE run_id = ?1 AND key = ?2",
 			  "deleting a tag", err)) < 0)
 		goto out;
@@ -366,7 +345,7 @@ int store_sqlite_metric_history_page(struct store *st, struct store_metric_point
 	sqlite3_stmt *q = NULL;
 	int rc;
 
-	if ((rc = run_must_exist(st, run_id, err)) < 0 ||
+	if ((rc = store_sqlite_run_exists(st, run_id, err)) < 0 ||
 	    (rc = prepare(st, &q,
 			  "SELECT key, value, timestamp, step, is_nan FROM metrics "
 			  "WHERE run_id = ?1 AND key = ?2 ORDER BY step, timestamp, value "
