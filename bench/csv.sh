@@ -50,20 +50,7 @@ if ! [[ $MB =~ ^[1-9][0-9]*$ ]] || ((MB > 10000)); then
 	die "BENCH_CSV_MB must be 1 to 10000, not '$MB'"
 fi
 
-ensure_packages() {
-	local missing=() p status sudo=
-	for p in "$@"; do
-		status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-		[ "$status" = "install ok installed" ] || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	[ -z "${BENCH_NO_INSTALL:-}" ] || die "missing packages: ${missing[*]} (BENCH_NO_INSTALL is set)"
-	log "installing ${missing[*]}"
-	[ "$(id -u)" -eq 0 ] || sudo=sudo
-	$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-		"${missing[@]}" >&2
-}
+. "$(dirname "$0")/lib.sh"
 ensure_packages python3 python3-numpy python3-pandas jq
 
 if [ -z "${FERRY:-}" ]; then

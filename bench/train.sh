@@ -82,20 +82,7 @@ want() { [[ " $CASES " == *" $1 "* ]]; }
 
 # Peers and ferry -------------------------------------------------------------------------------
 
-ensure_packages() {
-	local missing=() p status sudo=
-	for p in "$@"; do
-		status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-		[ "$status" = "install ok installed" ] || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	[ -z "${BENCH_NO_INSTALL:-}" ] || die "missing packages: ${missing[*]} (BENCH_NO_INSTALL is set)"
-	log "installing ${missing[*]}"
-	[ "$(id -u)" -eq 0 ] || sudo=sudo
-	$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-		"${missing[@]}" >&2
-}
+. "$(dirname "$0")/lib.sh"
 ensure_packages python3 python3-numpy python3-pandas python3-sklearn python3-xgboost jq time
 
 if [ -z "${FERRY:-}" ]; then
