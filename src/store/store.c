@@ -718,8 +718,8 @@ int store_artifact_record(struct store *st, const char *run_id,
 	return st->ops->artifact_record(st, run_id, artifacts, nr, err);
 }
 
-int store_artifact_list(struct store *st, struct store_artifacts *out, const char *run_id,
-			const char *dir, struct error *err)
+static int artifact_list(struct store *st, struct store_artifacts *out, const char *run_id,
+			 const char *dir, bool recursive, struct error *err)
 {
 	int rc;
 
@@ -727,19 +727,19 @@ int store_artifact_list(struct store *st, struct store_artifacts *out, const cha
 		return artifacts_unsupported(st, err);
 	if ((rc = check_artifact_path(dir, true, err)) < 0)
 		return rc;
-	return st->ops->artifact_list(st, out, run_id, dir ? dir : "", false, err);
+	return st->ops->artifact_list(st, out, run_id, dir ? dir : "", recursive, err);
+}
+
+int store_artifact_list(struct store *st, struct store_artifacts *out, const char *run_id,
+			const char *dir, struct error *err)
+{
+	return artifact_list(st, out, run_id, dir, false, err);
 }
 
 int store_artifact_list_all(struct store *st, struct store_artifacts *out, const char *run_id,
 			    const char *dir, struct error *err)
 {
-	int rc;
-
-	if (!st->ops->artifact_list)
-		return artifacts_unsupported(st, err);
-	if ((rc = check_artifact_path(dir, true, err)) < 0)
-		return rc;
-	return st->ops->artifact_list(st, out, run_id, dir ? dir : "", true, err);
+	return artifact_list(st, out, run_id, dir, true, err);
 }
 
 int store_artifact_get(struct store *st, struct store_artifact *out, const char *run_id,

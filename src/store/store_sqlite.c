@@ -1140,11 +1140,29 @@ out:
 	return rc;
 }
 
+int store_sqlite_read_pairs(struct store_pairs *out, sqlite3_stmt *q)
+{
+	struct store_pairs list = STORE_PAIRS_INIT;
+	int rc;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		ALLOC_GROW(list.items, list.nr + 1, list.alloc);
+		list.items[list.nr].key = col_str(q, 0);
+		list.items[list.nr].value = col_str(q, 1);
+		list.nr++;
+	}
+	if (rc != SQLITE_DONE) {
+		store_pairs_release(&list);
+		return rc;
+	}
+	*out = list;
+	return 0;
+}
+
 /* Reads (key, value) rows of a run's params or tags into out. */
 static int list_pairs(struct store_sqlite *s, struct store_pairs *out, enum stmt_id id,
 		      const char *run_id, const char *what, struct error *err)
 {
-	struct store_pairs list = STORE_PAIRS_INIT;
 	sqlite3_stmt *q = NULL;
 	int rc;
 
@@ -1154,22 +1172,10 @@ static int list_pairs(struct store_sqlite *s, struct store_pairs *out, enum stmt
 		rc = db_error(s, err, "%s of run '%s'", what, run_id);
 		goto out;
 	}
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		ALLOC_GROW(list.items, list.nr + 1, list.alloc);
-		list.items[list.nr].key = col_str(q, 0);
-		list.items[list.nr].value = col_str(q, 1);
-		list.nr++;
-	}
-	if (rc != SQLITE_DONE) {
+	if (store_sqlite_read_pairs(out, q))
 		rc = db_error(s, err, "%s of run '%s'", what, run_id);
-		goto out;
-	}
-	*out = list;
-	memset(&list, 0, sizeof(list));
-	rc = 0;
 out:
 	stmt_done(q);
-	store_pairs_release(&list);
 	return rc;
 }
 

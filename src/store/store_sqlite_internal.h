@@ -39,6 +39,12 @@ int store_sqlite_stmt(struct store *st, sqlite3_stmt **out, enum store_sqlite_st
 /* sqlite3_reset + sqlite3_clear_bindings; NULL is fine. */
 void store_sqlite_stmt_done(sqlite3_stmt *q);
 
+/*
+ * Steps the bound statement q over (key, value) rows into *out (value may be NULL): 0, or the
+ * failing sqlite3_step code with *out untouched (the caller reports it).
+ */
+int store_sqlite_read_pairs(struct store_pairs *out, sqlite3_stmt *q);
+
 /* BEGIN IMMEDIATE (with the backend's busy retries), COMMIT, and ROLLBACK if still open. */
 int store_sqlite_begin(struct store *st, const char *what, struct error *err);
 int store_sqlite_commit(struct store *st, const char *what, struct error *err);

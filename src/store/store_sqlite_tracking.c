@@ -193,7 +193,6 @@ out:
 int store_sqlite_experiment_tags(struct store *st, struct store_pairs *out, int64_t id,
 				 struct error *err)
 {
-	struct store_pairs list = STORE_PAIRS_INIT;
 	sqlite3_stmt *q = NULL;
 	int rc;
 
@@ -203,25 +202,11 @@ int store_sqlite_experiment_tags(struct store *st, struct store_pairs *out, int6
 			  "reading experiment tags", err)) < 0)
 		goto out;
 	sqlite3_bind_int64(q, 1, id);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const unsigned char *v = sqlite3_column_text(q, 1);
-
-		ALLOC_GROW(list.items, list.nr + 1, list.alloc);
-		list.items[list.nr].key = xstrdup((const char *)sqlite3_column_text(q, 0));
-		list.items[list.nr].value = v ? xstrdup((const char *)v) : NULL;
-		list.nr++;
-	}
-	if (rc != SQLITE_DONE) {
+	if (store_sqlite_read_pairs(out, q))
 		rc =
 		    store_sqlite_error(st, err, "reading the tags of experiment '%" PRId64 "'", id);
-		goto out;
-	}
-	*out = list;
-	memset(&list, 0, sizeof(list));
-	rc = 0;
 out:
 	sqlite3_finalize(q);
-	store_pairs_release(&list);
 	return rc;
 }
 
