@@ -248,6 +248,48 @@ out:
 	return rc;
 }
 
+/*
+ * 0 if every scalar under node is valid UTF-8. libfyaml 0.7.12 can drop a byte of a multi-byte
+ * character from a double-quoted scalar holding an escaped line break followed by many CRs (found
+ * by fuzzing pointer files): the input was valid, the value it hands back is not.
+ */
+static int check_scalars(struct fy_node *node, const char *name, struct error *err)
+{
+	struct fy_node_pair *pair;
+	void *iter = NULL;
+	int rc = 0;
+
+	if (!node)
+		return 0;
+	if (fy_node_is_scalar(node)) {
+		size_t len, n;
+		const unsigned char *s = (const unsigned char *)fy_node_get_scalar(node, &len);
+
+		for (size_t i = 0; s && i < len; i += n) {
+			n = utf8_len(s + i, len - i);
+			if (!n)
+				return yaml_error_at(
+				    err, name, node,
+				    "this value does not read back as valid UTF-8 "
+				    "(libfyaml misreads it); write it more simply");
+		}
+		return 0;
+	}
+	if (fy_node_is_sequence(node)) {
+		struct fy_node *item;
+
+		while (!rc && (item = fy_node_sequence_iterate(node, &iter)))
+			rc = check_scalars(item, name, err);
+		return rc;
+	}
+	while (!rc && fy_node_is_mapping(node) && (pair = fy_node_mapping_iterate(node, &iter))) {
+		rc = check_scalars(fy_node_pair_key(pair), name, err);
+		if (!rc)
+			rc = check_scalars(fy_node_pair_value(pair), name, err);
+	}
+	return rc;
+}
+
 int yaml_load_buffer(struct fy_document **out, const char *name, const char *buf, size_t len,
 		     struct error *err)
 {
@@ -288,6 +330,8 @@ int yaml_load_buffer(struct fy_document **out, const char *name, const char *buf
 		doc = fy_document_create(&cfg);
 	if (!rc && !doc)
 		rc = error_set(err, ERR_INTERNAL, "%s: cannot create a YAML document", name);
+	if (!rc)
+		rc = check_scalars(fy_document_root(doc), name, err);
 out:
 	if (rc) {
 		fy_document_destroy(doc);
