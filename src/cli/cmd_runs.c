@@ -2,6 +2,7 @@
 #include "util/common.h"
 #include "cli/artifact_common.h"
 #include "cli/cli.h"
+#include "cli/track_common.h"
 #include "cli/options.h"
 #include "cli/output.h"
 #include "store/search.h"
@@ -52,38 +53,6 @@ static const char *const log_usage[] = {
 };
 
 /* Finds a run by id, unique id prefix (at least 6 hex digits) or name. */
-static int resolve_run(struct ctx *ctx, struct store_run *out, const char *what)
-{
-	struct store_runs all = STORE_RUNS_INIT;
-	size_t found = 0, at = 0;
-	int rc;
-
-	if (id_is_valid(what))
-		return store_run_get(ctx->tracking, out, what, &ctx->err);
-	rc = store_run_list(ctx->tracking, &all, NULL, STORE_VIEW_ALL, &ctx->err);
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < all.nr; i++) {
-		const struct store_run *r = &all.items[i];
-
-		if ((strlen(what) >= 6 && !strncmp(r->id, what, strlen(what))) ||
-		    (r->name && !strcmp(r->name, what))) {
-			found++;
-			at = i;
-		}
-	}
-	if (found == 1)
-		rc = store_run_get(ctx->tracking, out, all.items[at].id, &ctx->err);
-	else if (!found)
-		rc = error_set(&ctx->err, ERR_NOTFOUND, "no run with id, id prefix or name '%s'",
-			       what);
-	else
-		rc = error_set(&ctx->err, ERR_INVALID, "'%s' matches %zu runs; give more of the id",
-			       what, found);
-	store_runs_release(&all);
-	return rc;
-}
-
 static json_t *pairs_json(const struct store_pairs *p)
 {
 	json_t *j = json_object();
@@ -303,7 +272,7 @@ static int runs_show(int argc, const char **argv, struct ctx *ctx)
 		return rc;
 	if (nargs != 1)
 		return error_set(&ctx->err, ERR_USAGE, "'ferry runs show' takes one RUN");
-	rc = resolve_run(ctx, &r, argv[0]);
+	rc = cli_resolve_run(ctx, ctx->tracking, &r, argv[0]);
 	if (!rc)
 		rc = run_json(ctx, &r, &j);
 	if (rc)
@@ -408,7 +377,7 @@ static int runs_compare(int argc, const char **argv, struct ctx *ctx)
 	for (; n < (size_t)nargs; n++) {
 		struct store_run r = STORE_RUN_INIT;
 
-		rc = resolve_run(ctx, &r, argv[n]);
+		rc = cli_resolve_run(ctx, ctx->tracking, &r, argv[n]);
 		if (!rc)
 			rc = run_json(ctx, &r, &runs[n]);
 		store_run_release(&r);
@@ -505,7 +474,7 @@ static int runs_artifacts(int argc, const char **argv, struct ctx *ctx)
 		return rc;
 	if (nargs < 1 || nargs > 2)
 		return error_set(&ctx->err, ERR_USAGE, "'ferry runs artifacts' takes RUN [PATH]");
-	if ((rc = resolve_run(ctx, &r, argv[0])))
+	if ((rc = cli_resolve_run(ctx, ctx->tracking, &r, argv[0])))
 		goto out;
 	rc = recursive ? store_artifact_list_all(ctx->tracking, &list, r.id,
 						 nargs > 1 ? argv[1] : NULL, &ctx->err)
@@ -610,7 +579,8 @@ static int runs_get(int argc, const char **argv, struct ctx *ctx)
 			       "server yet");
 		goto out;
 	}
-	if ((rc = resolve_run(ctx, &r, argv[0])) || (rc = cli_artifact_cas(&cas, ctx)))
+	if ((rc = cli_resolve_run(ctx, ctx->tracking, &r, argv[0])) ||
+	    (rc = cli_artifact_cas(&cas, ctx)))
 		goto out;
 	rc = store_artifact_get(ctx->store, &a, r.id, path, &ctx->err);
 	if (rc == ERR_NOTFOUND && strcmp(dest, "-"))
@@ -675,7 +645,7 @@ int cmd_log(int argc, const char **argv, struct ctx *ctx)
 				 "no run: use --run RUN, or run inside 'ferry run' (FERRY_RUN_ID)");
 	rc = cli_open(ctx, NEED_TRACKING);
 	if (!rc)
-		rc = resolve_run(ctx, &r, run);
+		rc = cli_resolve_run(ctx, ctx->tracking, &r, run);
 	if (rc)
 		goto out;
 	if (!strcmp(argv[0], "metric")) {

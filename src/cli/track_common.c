@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "data/git.h"
 #include "project/project.h"
+#include "store/store.h"
 #include "track/tracking.h"
 #include "util/strbuf.h"
 
@@ -54,4 +55,36 @@ int cli_run_start(struct ctx *ctx, char run_id[ID_HEX_LEN + 1], const char *expe
 		o.git_dirty = git_dirty(root);
 	}
 	return track_run_start(ctx->tracking, run_id, &o, &ctx->err);
+}
+
+int cli_resolve_run(struct ctx *ctx, struct store *st, struct store_run *out, const char *what)
+{
+	struct store_runs all = STORE_RUNS_INIT;
+	size_t found = 0, at = 0;
+	int rc;
+
+	if (id_is_valid(what))
+		return store_run_get(st, out, what, &ctx->err);
+	rc = store_run_list(st, &all, NULL, STORE_VIEW_ALL, &ctx->err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < all.nr; i++) {
+		const struct store_run *r = &all.items[i];
+
+		if ((strlen(what) >= 6 && !strncmp(r->id, what, strlen(what))) ||
+		    (r->name && !strcmp(r->name, what))) {
+			found++;
+			at = i;
+		}
+	}
+	if (found == 1)
+		rc = store_run_get(st, out, all.items[at].id, &ctx->err);
+	else if (!found)
+		rc = error_set(&ctx->err, ERR_NOTFOUND, "no run with id, id prefix or name '%s'",
+			       what);
+	else
+		rc = error_set(&ctx->err, ERR_INVALID, "'%s' matches %zu runs; give more of the id",
+			       what, found);
+	store_runs_release(&all);
+	return rc;
 }

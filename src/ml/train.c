@@ -429,8 +429,18 @@ static json_t *data_json(const struct train_options *o, const struct table *t, c
 			 struct error *err, int *ret)
 {
 	struct profile *p = NULL;
-	json_t *j = json_pack("{s:s, s:s+, s:I, s:I}", "path", o->data, "digest", "sha256:", hex,
+	json_t *j = json_pack("{s:s, s:s+, s:I, s:I}", "path",
+			      o->data_label ? o->data_label : o->data, "digest", "sha256:", hex,
 			      "rows", (json_int_t)t->nrows, "columns", (json_int_t)t->ncols);
+
+	/* what reading the file needs besides its bytes, so the model can be reproduced */
+	if (o->n_na) {
+		json_t *na = json_array();
+
+		for (size_t i = 0; i < o->n_na; i++)
+			json_array_append_new(na, json_string(o->na_tokens[i]));
+		json_object_set_new(j, "na_tokens", na);
+	}
 
 	*ret = profile_compute(&p, t, NULL, err);
 	if (!*ret)

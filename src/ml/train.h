@@ -23,6 +23,7 @@ struct progress;
 
 struct train_options {
 	const char *data;	 /* CSV path, recorded as given */
+	const char *data_label;	 /* the path recorded instead (a reproduction); NULL: data */
 	const char *target;	 /* column name */
 	const char *const *drop; /* columns not to use as features */
 	size_t ndrop;

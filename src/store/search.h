@@ -43,6 +43,11 @@ enum search_attr {
 	SEARCH_ATTR_EXPERIMENT_NAME,
 	SEARCH_ATTR_CREATION_TIME,
 	SEARCH_ATTR_LAST_UPDATE_TIME,
+	/* registered models and model versions (store/store_registry.h); also CREATION_TIME,
+	 * LAST_UPDATE_TIME (MLflow's *_timestamp) and RUN_ID */
+	SEARCH_ATTR_MODEL_NAME,
+	SEARCH_ATTR_VERSION_NUMBER,
+	SEARCH_ATTR_SOURCE_PATH,
 };
 
 enum search_op {

@@ -55,7 +55,7 @@ void track_run_name(char *out, size_t size, uint64_t seed)
 		 nouns[(z >> 16) % ARRAY_SIZE(nouns)], (unsigned)((z >> 40) % 1000));
 }
 
-static const char *user_name(void)
+const char *track_user_name(void)
 {
 	const char *u = getenv("USER");
 	struct passwd *pw;
@@ -166,7 +166,7 @@ int track_run_start(struct store *st, char run_id[ID_HEX_LEN + 1],
 	else
 		track_run_name(name, sizeof(name), (uint64_t)time_now_ms() ^ (uint64_t)getpid());
 	add_kv(&tags, "mlflow.runName", name);
-	add_kv(&tags, "mlflow.user", user_name());
+	add_kv(&tags, "mlflow.user", track_user_name());
 	add_kv(&tags, "mlflow.source.type", "LOCAL");
 	if (o->source_name)
 		add_kv(&tags, "mlflow.source.name", o->source_name);
@@ -177,7 +177,7 @@ int track_run_start(struct store *st, char run_id[ID_HEX_LEN + 1],
 	flatten(env, &prefix, add_env_leaf, &tags);
 	run.experiment_id = exp;
 	run.name = name;
-	run.user = user_name();
+	run.user = track_user_name();
 	run.status = STORE_RUN_RUNNING;
 	run.source_git_commit = o->git_commit;
 	run.source_dirty = o->git_dirty;

@@ -37,6 +37,9 @@ int track_run_start(struct store *st, char run_id[ID_HEX_LEN + 1],
 int track_run_end(struct store *st, const char *run_id, enum store_run_status status,
 		  struct error *err);
 
+/* Who is running ferry: $USER, else the account's name, else "unknown" (static storage). */
+const char *track_user_name(void);
+
 /* A name like MLflow's: "<adjective>-<noun>-<0..999>", from seed. */
 void track_run_name(char *out, size_t size, uint64_t seed);
 

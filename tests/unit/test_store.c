@@ -157,7 +157,7 @@ static void test_open_creates_schema(void **state)
 				 "'artifacts', 'datasets', 'run_inputs', 'registered_models', "
 				 "'registered_model_tags', 'model_versions', "
 				 "'model_version_tags', 'model_version_datasets', "
-				 "'model_aliases', 'model_alias_history', "
+				 "'model_aliases', 'model_events', "
 				 "'inference_feedback')"),
 			 18);
 }
