@@ -73,10 +73,11 @@ step "which data was this? the versions in git history, and the store's record"
 show ferry data log data/v1/train.csv
 show ferry store info
 
-step "train from the versioned data: logistic regression, then XGBoost"
-show ferry train --data data/v1/train.csv --target churn --out models/churn-logreg
+step "train from the versioned data: logistic regression, then XGBoost, each registered"
+show ferry train --data data/v1/train.csv --target churn --out models/churn-logreg \
+	--register churn
 show ferry train --data data/v1/train.csv --target churn --model xgboost \
-	--param max_depth=6 --param eta=0.3 --out models/churn-xgb
+	--param max_depth=6 --param eta=0.3 --out models/churn-xgb --register churn
 show ls -l models/churn-xgb
 printf '$ jq {format_version, task, digest, data: .data.digest} models/churn-xgb/model.json\n'
 jq '{format_version, task, digest, data: .data.digest}' models/churn-xgb/model.json
@@ -111,11 +112,35 @@ ferry train --data data/v1/train.csv --target churn --out models/again -q --json
 show jq -r .digest models/churn-logreg/model.json
 rm -rf models/again
 
-step "evaluate on new labelled data, and score a batch to CSV"
+step "the registry: promote through a gate, scored on held-out labelled data"
 cp "$src/examples/data/drift/batch_01_nodrift.csv" data/batch_01.csv
-show ferry eval models/churn-xgb --data data/batch_01.csv
-show ferry predict models/churn-xgb --data data/batch_01.csv --id state --out predictions.csv
+show ferry models list
+show ferry models promote churn 1 --to production --gate "f1 >= champion" --data data/batch_01.csv
+show ferry models promote churn 2 --to production --gate "f1 >= champion and auc >= 0.8" \
+	--data data/batch_01.csv
+
+step "which dataset gave us that F1? the lineage of what is in production"
+show ferry models lineage churn@production
+
+step "a worse challenger is refused by the gate; nothing changes"
+show ferry train -q --data data/v1/train.csv --target churn --param C=0.0001 --param max_iter=5 \
+	--out models/churn-weak --register churn
+printf '$ ferry models promote churn 3 --to production --gate "f1 >= champion" --data data/batch_01.csv\n'
+ferry models promote churn 3 --to production --gate "f1 >= champion" --data data/batch_01.csv ||
+	echo "(exit $?)"
+show ferry models show churn@production
+
+step "roll back production to the previous version, atomically; every move is in the history"
+show ferry models rollback churn --reason "demo: back to logreg"
+show ferry models history churn
+
+step "score with a registered version: models:/NAME@ALIAS works wherever a model is named"
+show ferry eval models:/churn@production --data data/batch_01.csv
+show ferry predict models:/churn/2 --data data/batch_01.csv --id state --out predictions.csv
 show head -4 predictions.csv
+
+step "reproduce a registered version from its recorded data version and parameters"
+show ferry models reproduce churn/2
 
 step "mistakes get clear messages"
 printf '$ ferry data add ../elsewhere.csv\n'

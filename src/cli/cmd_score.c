@@ -2,6 +2,7 @@
 #include "util/common.h"
 #include "cli/cli.h"
 #include "cli/ml_common.h"
+#include "cli/models_common.h"
 #include "cli/options.h"
 #include "cli/output.h"
 #include "ml/model.h"
@@ -13,15 +14,17 @@ static const char *const eval_usage[] = {
 	"ferry eval MODEL --data FILE [options]",
 	"",
 	"Scores FILE (CSV holding the model's feature columns and its target column) with the",
-	"model at MODEL and prints the metrics as metric.NAME=VALUE lines.",
+	"model at MODEL and prints the metrics as metric.NAME=VALUE lines. MODEL is a model",
+	"directory or a registered version: models:/NAME/3, models:/NAME@ALIAS, "
+	"models:/NAME/STAGE.",
 	NULL,
 };
 
 static const char *const predict_usage[] = {
 	"ferry predict MODEL --data FILE --out PREDICTIONS [options]",
 	"",
-	"Scores every row of FILE with the model at MODEL, streaming, and writes PREDICTIONS "
-	"(CSV):",
+	"Scores every row of FILE with the model at MODEL (a directory or models:/NAME/3,",
+	"models:/NAME@ALIAS, ...), streaming, and writes PREDICTIONS (CSV):",
 	"[ID,] prediction[, probability_CLASS...], one line per input row, in order. Other columns",
 	"of FILE are ignored. PREDICTIONS appears complete or not at all.",
 	NULL,
@@ -55,6 +58,7 @@ struct score_args {
 static int score_setup(struct score_args *a, int nargs, const char **argv, const char *cmd,
 		       struct ctx *ctx)
 {
+	struct strbuf dir = STRBUF_INIT;
 	struct stat st;
 	int rc;
 
@@ -69,7 +73,10 @@ static int score_setup(struct score_args *a, int nargs, const char **argv, const
 	a->so.input = a->data;
 	a->so.na_tokens = a->na_tokens.v;
 	a->so.n_na = a->na_tokens.nr;
-	rc = model_load(&a->m, argv[0], &ctx->err);
+	rc = cli_model_dir(ctx, &dir, argv[0], NULL);
+	if (!rc)
+		rc = model_load(&a->m, dir.buf, &ctx->err);
+	strbuf_release(&dir);
 	if (rc)
 		return rc;
 	memcpy(a->digest, a->m.digest, sizeof(a->digest));

@@ -6,6 +6,8 @@
 #include "cli/options.h"
 #include "cli/output.h"
 #include "cli/track_common.h"
+#include "data/cas.h"
+#include "registry/registry.h"
 #include "ml/train.h"
 #include "track/tracking.h"
 #include "util/parse.h"
@@ -142,11 +144,27 @@ static int record_run(struct ctx *ctx, const char *run_id, const struct train_op
 	return rc;
 }
 
+/* train --register: the run's model becomes the next version of name. */
+static int register_model(struct ctx *ctx, int64_t *version, const char *name, const char *run_id)
+{
+	struct registry_register_options o = { 0 };
+	struct cas *cas = NULL;
+	int rc = cli_artifact_cas(&cas, ctx);
+
+	o.name = name;
+	o.run_id = run_id;
+	o.user = track_user_name();
+	if (!rc)
+		rc = registry_register_run(ctx->store, cas, version, &o, &ctx->err);
+	cas_free(cas);
+	return rc;
+}
+
 int cmd_train(int argc, const char **argv, struct ctx *ctx)
 {
 	const char *data = NULL, *target = NULL, *out = NULL, *model = "logreg", *task = NULL;
 	const char *test_size = "0.2", *params_file = NULL, *na = NULL;
-	const char *experiment = NULL, *run_name = NULL;
+	const char *experiment = NULL, *run_name = NULL, *register_as = NULL;
 	int64_t cv = 0, seed = 42;
 	struct option_list params = OPTION_LIST_INIT, drops = OPTION_LIST_INIT;
 	struct option opts[] = {
@@ -167,6 +185,8 @@ int cmd_train(int argc, const char **argv, struct ctx *ctx)
 		OPT_STRING(0, "experiment", &experiment, "NAME",
 			   "record the run in this experiment (in a project; default: Default)"),
 		OPT_STRING(0, "run-name", &run_name, "NAME", "the run's name (default: generated)"),
+		OPT_STRING(0, "register", &register_as, "NAME",
+			   "register the model as the next version of NAME (in a project)"),
 		OPT_END(),
 	};
 	char run_id[ID_HEX_LEN + 1] = "";
@@ -179,7 +199,7 @@ int cmd_train(int argc, const char **argv, struct ctx *ctx)
 	struct stat st;
 	enum model_kind kind;
 	struct model m;
-	int64_t stored = 0;
+	int64_t stored = 0, version = 0;
 	int nargs, rc;
 
 	model_init(&m);
@@ -241,6 +261,12 @@ int cmd_train(int argc, const char **argv, struct ctx *ctx)
 	/* in a project, the training is a run: started now, so that a failure is recorded too */
 	if ((rc = cli_open_if_project(ctx)))
 		goto out;
+	if (register_as && !cli_artifacts_local(ctx)) {
+		rc = error_set(&ctx->err, ERR_USAGE,
+			       "--register needs a ferry project whose store keeps the runs "
+			       "(not a tracking server)");
+		goto out;
+	}
 	if (ctx->tracking &&
 	    (rc = cli_run_start(ctx, run_id, experiment, run_name, command, "ferry train")))
 		goto out;
@@ -252,6 +278,8 @@ int cmd_train(int argc, const char **argv, struct ctx *ctx)
 		rc = model_save(&m, out, &ctx->err);
 	if (!rc && run_id[0])
 		rc = record_run(ctx, run_id, &o, &m, out);
+	if (!rc && register_as)
+		rc = register_model(ctx, &version, register_as, run_id);
 	if (rc)
 		goto out;
 	/* the training data's profile goes with its version in the store, as drift reference */
@@ -270,12 +298,18 @@ int cmd_train(int argc, const char **argv, struct ctx *ctx)
 
 		if (run_id[0])
 			json_object_set_new(j, "run_id", json_string(run_id));
+		if (version)
+			json_object_set_new(j, "registered",
+					    json_pack("{s:s, s:I}", "name", register_as, "version",
+						      (json_int_t)version));
 		output_json(j);
 		json_decref(j);
 	} else {
 		print_lines(&o, &m, out);
 		if (run_id[0])
 			printf("run_id=%s\n", run_id);
+		if (version)
+			printf("model.name=%s\nmodel.version=%" PRId64 "\n", register_as, version);
 	}
 out:
 	if (run_id[0]) {

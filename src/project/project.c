@@ -5,13 +5,17 @@
 #include "util/fs.h"
 #include "util/strbuf.h"
 
-/* Entries of .ferry/.gitignore: the store and the cache are local; config.yaml is committed. */
+/*
+ * Entries of .ferry/.gitignore: the store, the cache and the checked-out registered models
+ * (models/) are local; config.yaml is committed.
+ */
 static const char project_gitignore[] =
     "# Local state of this ferry project; config.yaml is the only file to commit.\n"
     "/ferry.db\n"
     "/ferry.db-*\n"
     "/cache/\n"
-    "/tmp/\n";
+    "/tmp/\n"
+    "/models/\n";
 
 /* Returns a malloc'd copy of path without its last component, or NULL at the root. */
 static char *parent_dir(const char *path)

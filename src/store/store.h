@@ -1,6 +1,6 @@
 /*
- * The metadata store: experiments, runs, params, metrics, tags, datasets and (schema only, for
- * now) the model registry, behind one API whatever the backend (git's ref_storage_be).
+ * The metadata store: experiments, runs, params, metrics, tags and datasets (the model registry's
+ * part is store/store_registry.h), behind one API whatever the backend (git's ref_storage_be).
  *
  * Contract for every function below unless it says otherwise:
  * - returns 0 on success or a negative ERR_* code with err filled (err may be NULL);

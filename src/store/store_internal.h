@@ -6,6 +6,7 @@
 #define FERRY_STORE_STORE_INTERNAL_H
 
 #include "store/store.h"
+#include "store/store_registry.h"
 
 /*
  * One per backend. Every op has the contract of the store.h function of the same name; store.c
@@ -123,6 +124,70 @@ struct store_ops {
 			       const char *path, struct error *err);
 	int (*artifact_digests)(struct store *st, int (*fn)(const char *hex, void *data),
 				void *data, struct error *err);
+
+	/*
+	 * Model registry (store/store_registry.h); NULL: ERR_UNSUPPORTED. store_registry.c has
+	 * checked names (non-empty), versions (>= 1), aliases (store_alias_check), tag keys,
+	 * stages, the search limits (max_results is the effective one) and archive_existing's
+	 * stage. Out-parameters are never NULL here (store_registry.c passes its own), and stages
+	 * for model_latest_versions are never empty (none means all four).
+	 */
+	int (*model_create)(struct store *st, const char *name, const char *description,
+			    const struct store_kv *tags, size_t nr_tags, struct error *err);
+	int (*model_get)(struct store *st, struct store_model *out, const char *name,
+			 struct error *err);
+	int (*model_rename)(struct store *st, const char *name, const char *new_name,
+			    struct error *err);
+	int (*model_update)(struct store *st, const char *name, const char *description,
+			    struct error *err);
+	int (*model_delete)(struct store *st, const char *name, struct error *err);
+	int (*model_set_tag)(struct store *st, const char *name, const char *key, const char *value,
+			     struct error *err);
+	int (*model_delete_tag)(struct store *st, const char *name, const char *key,
+				struct error *err);
+	int (*model_tags)(struct store *st, struct store_pairs *out, const char *name,
+			  struct error *err);
+	int (*model_aliases)(struct store *st, struct store_pairs *out, const char *name,
+			     struct error *err);
+	int (*model_search)(struct store *st, struct store_models *out, char **next_page_token,
+			    const struct store_model_search *q, struct error *err);
+	int (*model_version_create)(struct store *st, int64_t *out_version,
+				    const struct store_new_model_version *nv, struct error *err);
+	int (*model_version_get)(struct store *st, struct store_model_version *out,
+				 const char *name, int64_t version, struct error *err);
+	int (*model_version_update)(struct store *st, const char *name, int64_t version,
+				    const char *description, struct error *err);
+	int (*model_version_delete)(struct store *st, const char *name, int64_t version,
+				    struct error *err);
+	int (*model_version_set_tag)(struct store *st, const char *name, int64_t version,
+				     const char *key, const char *value, struct error *err);
+	int (*model_version_delete_tag)(struct store *st, const char *name, int64_t version,
+					const char *key, struct error *err);
+	int (*model_version_tags)(struct store *st, struct store_pairs *out, const char *name,
+				  int64_t version, struct error *err);
+	int (*model_version_aliases)(struct store *st, struct store_pairs *out, const char *name,
+				     int64_t version, struct error *err);
+	int (*model_version_datasets)(struct store *st, struct store_datasets *out,
+				      const char *name, int64_t version, struct error *err);
+	int (*model_latest_versions)(struct store *st, struct store_model_versions *out,
+				     const char *name, const enum store_stage *stages, size_t nr,
+				     struct error *err);
+	int (*model_version_search)(struct store *st, struct store_model_versions *out,
+				    char **next_page_token, const struct store_model_search *q,
+				    struct error *err);
+	int (*model_version_transition)(struct store *st, struct store_model_version *out,
+					const char *name, int64_t version, enum store_stage stage,
+					bool archive_existing, const char *user, const char *reason,
+					struct error *err);
+	int (*alias_get)(struct store *st, int64_t *out_version, const char *name,
+			 const char *alias, struct error *err);
+	int (*alias_set)(struct store *st, int64_t *out_from, const struct store_alias_move *m,
+			 struct error *err);
+	int (*alias_rollback)(struct store *st, int64_t *out_from, int64_t *out_to,
+			      const char *name, const char *alias, const char *user,
+			      const char *reason, struct error *err);
+	int (*model_history)(struct store *st, struct store_registry_events *out, const char *name,
+			     struct error *err);
 };
 
 /* The first member of every backend's handle. */
