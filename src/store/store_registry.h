@@ -74,14 +74,12 @@ void store_models_release(struct store_models *list);
 /* ERR_EXISTS ("Registered Model (name=NAME) already exists.") when the name is taken. */
 int store_model_create(struct store *st, const char *name, const char *description,
 		       const struct store_kv *tags, size_t nr_tags, struct error *err);
-int store_model_get(struct store *st, struct store_model *out, const char *name,
-		    struct error *err);
+int store_model_get(struct store *st, struct store_model *out, const char *name, struct error *err);
 /*
  * Renames a model; its versions, tags, aliases and history follow. ERR_EXISTS if taken. Touches
  * the model's and every version's last_updated_time, as MLflow does.
  */
-int store_model_rename(struct store *st, const char *name, const char *new_name,
-		       struct error *err);
+int store_model_rename(struct store *st, const char *name, const char *new_name, struct error *err);
 /* Sets the description (NULL clears it) and touches last_updated_time. */
 int store_model_update(struct store *st, const char *name, const char *description,
 		       struct error *err);
@@ -94,8 +92,7 @@ int store_model_delete(struct store *st, const char *name, struct error *err);
  */
 int store_model_set_tag(struct store *st, const char *name, const char *key, const char *value,
 			struct error *err);
-int store_model_delete_tag(struct store *st, const char *name, const char *key,
-			   struct error *err);
+int store_model_delete_tag(struct store *st, const char *name, const char *key, struct error *err);
 /* A model's tags, by key. */
 int store_model_tags(struct store *st, struct store_pairs *out, const char *name,
 		     struct error *err);
@@ -129,7 +126,7 @@ struct store_model_version {
 	char *description; /* NULL when unset */
 	char *user;
 	enum store_stage stage;
-	char *source;	     /* the artifact URI registered: runs:/ID/model, mlflow-artifacts:/... */
+	char *source; /* the artifact URI registered: runs:/ID/model, mlflow-artifacts:/... */
 	char *source_digest; /* the model artifact digest, "sha256:<hex>"; NULL if unknown */
 	char *run_id;	     /* NULL when not registered from a run (or the run was deleted) */
 	char *run_link;
@@ -315,7 +312,7 @@ struct store_registry_event {
 	enum store_event_kind kind;
 	char *alias; /* alias events */
 	int64_t from_version, to_version;
-	bool undone; /* an alias move a later rollback undid */
+	bool undone;	 /* an alias move a later rollback undid */
 	int64_t version; /* stage events */
 	enum store_stage from_stage, to_stage;
 	char *user;
