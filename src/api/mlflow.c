@@ -289,6 +289,27 @@ HANDLER(runs_log_model)
 HANDLER(runs_log_inputs)
 HANDLER(metrics_get_history)
 HANDLER(artifacts_list)
+HANDLER(registered_models_create)
+HANDLER(registered_models_get)
+HANDLER(registered_models_search)
+HANDLER(registered_models_rename)
+HANDLER(registered_models_update)
+HANDLER(registered_models_delete)
+HANDLER(registered_models_set_tag)
+HANDLER(registered_models_delete_tag)
+HANDLER(registered_models_get_latest_versions)
+HANDLER(registered_models_alias_set)
+HANDLER(registered_models_alias_get)
+HANDLER(registered_models_alias_delete)
+HANDLER(model_versions_create)
+HANDLER(model_versions_get)
+HANDLER(model_versions_search)
+HANDLER(model_versions_update)
+HANDLER(model_versions_transition_stage)
+HANDLER(model_versions_delete)
+HANDLER(model_versions_set_tag)
+HANDLER(model_versions_delete_tag)
+HANDLER(model_versions_get_download_uri)
 
 #define RAW_HANDLER(fn)                                                                            \
 	static int http_##fn(const struct http_request *req, struct http_response *resp,           \
@@ -346,6 +367,30 @@ static const struct http_route routes[] = {
 	ROUTE("POST", "runs/log-inputs", runs_log_inputs),
 	ROUTE("GET", "metrics/get-history", metrics_get_history),
 	ROUTE("GET", "artifacts/list", artifacts_list),
+	ROUTE("POST", "registered-models/create", registered_models_create),
+	ROUTE("GET", "registered-models/get", registered_models_get),
+	ROUTE("GET", "registered-models/search", registered_models_search),
+	ROUTE("POST", "registered-models/rename", registered_models_rename),
+	ROUTE("PATCH", "registered-models/update", registered_models_update),
+	ROUTE("DELETE", "registered-models/delete", registered_models_delete),
+	ROUTE("POST", "registered-models/set-tag", registered_models_set_tag),
+	ROUTE("DELETE", "registered-models/delete-tag", registered_models_delete_tag),
+	ROUTE("GET", "registered-models/get-latest-versions",
+	      registered_models_get_latest_versions),
+	ROUTE("POST", "registered-models/get-latest-versions",
+	      registered_models_get_latest_versions),
+	ROUTE("POST", "registered-models/alias", registered_models_alias_set),
+	ROUTE("GET", "registered-models/alias", registered_models_alias_get),
+	ROUTE("DELETE", "registered-models/alias", registered_models_alias_delete),
+	ROUTE("POST", "model-versions/create", model_versions_create),
+	ROUTE("GET", "model-versions/get", model_versions_get),
+	ROUTE("GET", "model-versions/search", model_versions_search),
+	ROUTE("PATCH", "model-versions/update", model_versions_update),
+	ROUTE("POST", "model-versions/transition-stage", model_versions_transition_stage),
+	ROUTE("DELETE", "model-versions/delete", model_versions_delete),
+	ROUTE("POST", "model-versions/set-tag", model_versions_set_tag),
+	ROUTE("DELETE", "model-versions/delete-tag", model_versions_delete_tag),
+	ROUTE("GET", "model-versions/get-download-uri", model_versions_get_download_uri),
 	ARTIFACTS_ROUTES("/api/2.0/mlflow-artifacts/artifacts"),
 	ARTIFACTS_ROUTES("/ajax-api/2.0/mlflow-artifacts/artifacts"),
 	{ "GET", "/get-artifact", 0, http_artifacts_get_artifact },

@@ -180,4 +180,27 @@ int mlflow_artifacts_proxy_delete(struct mlflow_call *c, struct error *err);
 int mlflow_artifacts_proxy_list(struct mlflow_call *c, struct error *err);
 int mlflow_artifacts_get_artifact(struct mlflow_call *c, struct error *err);
 
+/* The model registry (mlflow_registry.c, mlflow_model_versions.c). */
+int mlflow_registered_models_create(struct mlflow_call *c, struct error *err);
+int mlflow_registered_models_get(struct mlflow_call *c, struct error *err);
+int mlflow_registered_models_search(struct mlflow_call *c, struct error *err);
+int mlflow_registered_models_rename(struct mlflow_call *c, struct error *err);
+int mlflow_registered_models_update(struct mlflow_call *c, struct error *err);
+int mlflow_registered_models_delete(struct mlflow_call *c, struct error *err);
+int mlflow_registered_models_set_tag(struct mlflow_call *c, struct error *err);
+int mlflow_registered_models_delete_tag(struct mlflow_call *c, struct error *err);
+int mlflow_registered_models_get_latest_versions(struct mlflow_call *c, struct error *err);
+int mlflow_registered_models_alias_set(struct mlflow_call *c, struct error *err);
+int mlflow_registered_models_alias_get(struct mlflow_call *c, struct error *err);
+int mlflow_registered_models_alias_delete(struct mlflow_call *c, struct error *err);
+int mlflow_model_versions_create(struct mlflow_call *c, struct error *err);
+int mlflow_model_versions_get(struct mlflow_call *c, struct error *err);
+int mlflow_model_versions_search(struct mlflow_call *c, struct error *err);
+int mlflow_model_versions_update(struct mlflow_call *c, struct error *err);
+int mlflow_model_versions_transition_stage(struct mlflow_call *c, struct error *err);
+int mlflow_model_versions_delete(struct mlflow_call *c, struct error *err);
+int mlflow_model_versions_set_tag(struct mlflow_call *c, struct error *err);
+int mlflow_model_versions_delete_tag(struct mlflow_call *c, struct error *err);
+int mlflow_model_versions_get_download_uri(struct mlflow_call *c, struct error *err);
+
 #endif

@@ -1,6 +1,7 @@
 /*
  * MLflow's search filter and order_by strings parsed into store/search.h's AST, with the checks
- * and messages of SearchUtils / SearchExperimentsUtils (mlflow/utils/search_utils.py, 2.10).
+ * and messages of SearchUtils / SearchExperimentsUtils / SearchModelUtils /
+ * SearchModelVersionUtils (mlflow/utils/search_utils.py, 2.10) and of the registry's SQL store.
  */
 #include "util/common.h"
 #include "track/filter.h"
@@ -12,6 +13,8 @@
 enum filter_kind {
 	KIND_RUNS,
 	KIND_EXPERIMENTS,
+	KIND_MODELS,
+	KIND_MODEL_VERSIONS,
 };
 
 /* The sets MLflow prints in its messages (Python set reprs; their order is MLflow's hash order). */
@@ -26,6 +29,13 @@ enum filter_kind {
 #define NUMERIC_OPS "{'>', '<', '<=', '=', '>=', '!='}"
 #define STRING_OPS "{'!=', '=', 'LIKE', 'ILIKE'}"
 #define LIST_OPS "{'!=', '=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'}"
+#define REGISTRY_ENTITY_TYPES EXPERIMENT_ENTITY_TYPES
+#define MODEL_FILTER_KEYS "{'name'}"
+#define VERSION_FILTER_KEYS "{'name', 'version_number', 'run_id', 'source_path'}"
+#define VERSION_NUMERIC_KEYS "{'version_number', 'creation_timestamp', 'last_updated_timestamp'}"
+#define MODEL_ORDER_KEYS "{'name', 'timestamp'}"
+#define VERSION_ORDER_KEYS                                                                         \
+	"{'name', 'version_number', 'creation_timestamp', 'last_updated_timestamp'}"
 
 /* Names ---------------------------------------------------------------------------------------- */
 
@@ -93,6 +103,27 @@ static const struct attr_name experiment_attrs[] = {
 	{ "last_update_time", SEARCH_ATTR_LAST_UPDATE_TIME, "last_update_time",
 	  A_NUMERIC | A_FILTER | A_ORDER },
 	{ "experiment_id", SEARCH_ATTR_EXPERIMENT_ID, "experiment_id", A_ORDER },
+};
+
+/* registered-models/search filters on the name only; its SQL store orders by name or time. */
+static const struct attr_name model_attrs[] = {
+	{ "name", SEARCH_ATTR_MODEL_NAME, "name", A_FILTER | A_ORDER },
+	/* "timestamp" is last_updated_timestamp to MLflow's SQL store (VALID_TIMESTAMP_ORDER_BY_KEYS) */
+	{ "timestamp", SEARCH_ATTR_LAST_UPDATE_TIME, "last_updated_timestamp", A_ORDER },
+	{ "last_updated_timestamp", SEARCH_ATTR_LAST_UPDATE_TIME, "last_updated_timestamp",
+	  A_ORDER },
+};
+
+static const struct attr_name version_attrs[] = {
+	{ "name", SEARCH_ATTR_MODEL_NAME, "name", A_FILTER | A_ORDER },
+	{ "version_number", SEARCH_ATTR_VERSION_NUMBER, "version_number",
+	  A_NUMERIC | A_FILTER | A_ORDER },
+	{ "run_id", SEARCH_ATTR_RUN_ID, "run_id", A_FILTER },
+	{ "source_path", SEARCH_ATTR_SOURCE_PATH, "source_path", A_FILTER },
+	{ "creation_timestamp", SEARCH_ATTR_CREATION_TIME, "creation_timestamp",
+	  A_NUMERIC | A_ORDER },
+	{ "last_updated_timestamp", SEARCH_ATTR_LAST_UPDATE_TIME, "last_updated_timestamp",
+	  A_NUMERIC | A_ORDER },
 };
 
 static const struct attr_name *find_attr(const struct attr_name *table, size_t n, const char *name,
@@ -813,6 +844,150 @@ static int experiment_cond(struct search_cond *c, struct raw_cond *r, struct err
 	return 0;
 }
 
+/* Registry filters ----------------------------------------------------------------------------- */
+
+/*
+ * MLflow's _get_model_search_identifier / _get_model_version_search_identifier: the entity as
+ * written (attribute, tag or tags), an attribute key checked before its quotes come off.
+ */
+static int registry_ident(struct search_cond *c, const char *entity, char *key,
+			  enum filter_kind kind, struct error *err)
+{
+	bool models = kind == KIND_MODELS;
+	const struct attr_name *a;
+
+	c->entity = SEARCH_ATTRIBUTE;
+	if (entity) {
+		if (strcmp(entity, "attribute") && strcmp(entity, "tag") && strcmp(entity, "tags"))
+			return error_set(err, ERR_INVALID,
+					 "Invalid entity type '%s'. Valid entity types are %s",
+					 entity, REGISTRY_ENTITY_TYPES);
+		if (strcmp(entity, "attribute"))
+			c->entity = SEARCH_TAG;
+	}
+	if (c->entity == SEARCH_TAG) {
+		unquote_key(key);
+		c->key = xstrdup(key);
+		return 0;
+	}
+	a = models ? find_attr(model_attrs, ARRAY_SIZE(model_attrs), key, A_FILTER)
+		   : find_attr(version_attrs, ARRAY_SIZE(version_attrs), key, A_FILTER);
+	if (!a)
+		return error_set(err, ERR_INVALID,
+				 "Invalid attribute key '%s' specified. Valid keys are '%s'", key,
+				 models ? MODEL_FILTER_KEYS : VERSION_FILTER_KEYS);
+	c->attr = a->attr;
+	c->key = xstrdup(a->canonical);
+	return 0;
+}
+
+/*
+ * version_number = '3': MLflow hands the string to SQL, where the integer column's affinity
+ * makes it the number 3; text that is no number would compare as text, which the store cannot
+ * express, so it is refused.
+ */
+static int version_number_string(struct search_cond *c, struct raw_cond *r, struct error *err)
+{
+	const char *s = r->str ? r->str : "";
+	char *end = NULL;
+	double v;
+
+	if (r->type == RAW_WORD)
+		return take_string(c, r, err);
+	errno = 0;
+	v = strtod(s, &end);
+	while (end && isspace((unsigned char)*end))
+		end++;
+	if (end == s || !end || *end || !isfinite(v))
+		return error_set(err, ERR_INVALID,
+				 "Expected a numeric value for attribute version_number. Found %s",
+				 r->text);
+	c->type = SEARCH_VALUE_NUMBER;
+	c->num = v;
+	return 0;
+}
+
+/* SearchModelUtils._get_value / SearchModelVersionUtils._get_value. */
+static int registry_value(struct search_cond *c, struct raw_cond *r, enum filter_kind kind,
+			  struct error *err)
+{
+	if (c->entity == SEARCH_TAG) {
+		if (r->type == RAW_NUMBER || r->type == RAW_LIST)
+			return error_set(
+			    err, ERR_INVALID,
+			    "Expected a quoted string value for tag (e.g. 'my-value'). "
+			    "Got value %s",
+			    r->text);
+		return take_string(c, r, err);
+	}
+	if (r->type == RAW_LIST) {
+		if (c->attr != SEARCH_ATTR_RUN_ID)
+			return error_set(
+			    err, ERR_INVALID,
+			    "Only the 'run_id' attribute supports comparison with a list "
+			    "of quoted string values.");
+		return take_list(c, r, true, err);
+	}
+	if (r->type == RAW_NUMBER) {
+		if (kind == KIND_MODELS)
+			return error_set(
+			    err, ERR_INVALID,
+			    "Expected a quoted string value or a list of quoted string "
+			    "values for attributes. Got value %s",
+			    r->text);
+		if (c->attr != SEARCH_ATTR_VERSION_NUMBER)
+			return error_set(err, ERR_INVALID,
+					 "Only the '%s' attributes support comparison with numeric "
+					 "values.",
+					 VERSION_NUMERIC_KEYS);
+		take_number(c, r);
+		return 0;
+	}
+	if (c->attr == SEARCH_ATTR_VERSION_NUMBER)
+		return version_number_string(c, r, err);
+	return take_string(c, r, err);
+}
+
+static int registry_cond(struct search_cond *c, struct raw_cond *r, enum filter_kind kind,
+			 struct error *err)
+{
+	char *entity = NULL, *key = NULL;
+	int rc;
+
+	split_ident(r->ident, &entity, &key);
+	rc = registry_ident(c, entity, key, kind, err);
+	free(entity);
+	free(key);
+	return rc < 0 ? rc : registry_value(c, r, kind, err);
+}
+
+/*
+ * The comparators, checked by MLflow's SQL store once every condition has parsed (so a bad value
+ * anywhere is reported before a bad comparator). Messages show the comparator upper-cased.
+ */
+static int registry_op(struct search_cond *c, const struct raw_cond *r, struct error *err)
+{
+	bool found = find_op(&c->op, r->op) == 0;
+	char up[64];
+	size_t i;
+
+	for (i = 0; r->op[i] && i + 1 < sizeof(up); i++)
+		up[i] = (char)toupper((unsigned char)r->op[i]);
+	up[i] = '\0';
+	if (c->entity == SEARCH_TAG) {
+		if (!found || !op_string(c->op))
+			return error_set(err, ERR_INVALID, "Invalid comparator for tag: %s", up);
+	} else if (c->attr == SEARCH_ATTR_VERSION_NUMBER) {
+		if (!found || !op_numeric(c->op))
+			return error_set(err, ERR_INVALID,
+					 "Invalid comparator for attribute %s: %s", c->key, up);
+	} else if (!found || !(op_string(c->op) ||
+			       (c->op == SEARCH_OP_IN && c->attr == SEARCH_ATTR_RUN_ID))) {
+		return error_set(err, ERR_INVALID, "Invalid comparator for attribute: %s", up);
+	}
+	return check_list_op(c, r, err);
+}
+
 /* Filters ------------------------------------------------------------------------------------- */
 
 static int parse_filter(struct search_filter *out, const char *filter, enum filter_kind kind,
@@ -846,11 +1021,18 @@ static int parse_filter(struct search_filter *out, const char *filter, enum filt
 		ALLOC_GROW(f.items, f.nr + 1, f.alloc);
 		c = &f.items[f.nr++];
 		memset(c, 0, sizeof(*c));
-		rc = kind == KIND_RUNS ? run_cond(c, &raw[i], err)
-				       : experiment_cond(c, &raw[i], err);
+		if (kind == KIND_RUNS)
+			rc = run_cond(c, &raw[i], err);
+		else if (kind == KIND_EXPERIMENTS)
+			rc = experiment_cond(c, &raw[i], err);
+		else
+			rc = registry_cond(c, &raw[i], kind, err);
 		if (rc < 0)
 			goto out;
 	}
+	for (size_t i = 0; (kind == KIND_MODELS || kind == KIND_MODEL_VERSIONS) && i < f.nr; i++)
+		if ((rc = registry_op(&f.items[i], &raw[i], err)) < 0)
+			goto out;
 	*out = f;
 	memset(&f, 0, sizeof(f));
 out:
@@ -870,6 +1052,16 @@ int filter_parse_runs(struct search_filter *out, const char *filter, struct erro
 int filter_parse_experiments(struct search_filter *out, const char *filter, struct error *err)
 {
 	return parse_filter(out, filter, KIND_EXPERIMENTS, err);
+}
+
+int filter_parse_models(struct search_filter *out, const char *filter, struct error *err)
+{
+	return parse_filter(out, filter, KIND_MODELS, err);
+}
+
+int filter_parse_model_versions(struct search_filter *out, const char *filter, struct error *err)
+{
+	return parse_filter(out, filter, KIND_MODEL_VERSIONS, err);
 }
 
 /* order_by ------------------------------------------------------------------------------------ */
@@ -1036,14 +1228,14 @@ static bool same_order_field(const struct search_order *a, const struct search_o
 	return !strcmp(a->key, b->key);
 }
 
-static int duplicate_error(const char *const *order_by, size_t nr, struct error *err)
+static int duplicate_error(const char *const *order_by, size_t nr, int code, struct error *err)
 {
 	struct strbuf sb = STRBUF_INIT;
 	int rc;
 
 	for (size_t i = 0; i < nr; i++)
 		strbuf_addf(&sb, "%s'%s'", i ? ", " : "", order_by[i]);
-	rc = error_set(err, ERR_INVALID, "`order_by` contains duplicate fields: [%s]", sb.buf);
+	rc = error_set(err, code, "`order_by` contains duplicate fields: [%s]", sb.buf);
 	strbuf_release(&sb);
 	return rc;
 }
@@ -1072,7 +1264,7 @@ static int parse_order(struct search_orders *out, const char *const *order_by, s
 		o.nr++;
 		for (size_t j = 0; kind == KIND_RUNS && j + 1 < o.nr; j++) {
 			if (same_order_field(&o.items[j], t)) {
-				rc = duplicate_error(order_by, nr, err);
+				rc = duplicate_error(order_by, nr, ERR_INVALID, err);
 				goto out;
 			}
 		}
@@ -1095,4 +1287,110 @@ int filter_parse_experiment_order(struct search_orders *out, const char *const *
 				  struct error *err)
 {
 	return parse_order(out, order_by, nr, KIND_EXPERIMENTS, err);
+}
+
+/*
+ * registered-models/search's order_by as MLflow's SQL store takes it: name, or timestamp and
+ * last_updated_timestamp, which both mean the last update time.
+ */
+static int model_order_ident(struct search_order *o, const char *ident, struct error *err)
+{
+	const struct attr_name *a = find_attr(model_attrs, ARRAY_SIZE(model_attrs), ident, A_ORDER);
+
+	if (!a)
+		return error_set(err, ERR_INVALID,
+				 "Invalid order by key '%s' specified. Valid keys are '%s'", ident,
+				 MODEL_ORDER_KEYS);
+	o->entity = SEARCH_ATTRIBUTE;
+	o->attr = a->attr;
+	o->key = xstrdup(a->canonical);
+	return 0;
+}
+
+/*
+ * model-versions/search's order_by: SearchExperimentsUtils._get_identifier's entity and key
+ * checks, then the SQL store's, which takes tags.<key> for the attribute of that name.
+ */
+static int version_order_ident(struct search_order *o, char *ident, struct error *err)
+{
+	const struct attr_name *a;
+	const char *key;
+	char *entity, *k;
+	int rc = 0;
+
+	split_order_ident(ident, &entity, &key);
+	if (entity && strcmp(entity, "attribute") && strcmp(entity, "tag") &&
+	    strcmp(entity, "tags"))
+		return error_set(err, ERR_INVALID,
+				 "Invalid entity type '%s'. Valid entity types are %s", entity,
+				 REGISTRY_ENTITY_TYPES);
+	k = xstrdup(key);
+	unquote_key(k);
+	a = find_attr(version_attrs, ARRAY_SIZE(version_attrs), k, A_ORDER);
+	if (!a && (!entity || !strcmp(entity, "attribute")))
+		rc = error_set(err, ERR_INVALID,
+			       "Invalid attribute key '%s' specified. Valid keys are '%s'", k,
+			       VERSION_ORDER_KEYS);
+	else if (!a)
+		rc = error_set(err, ERR_INVALID,
+			       "Invalid order by key '%s' specified. Valid keys are %s", k,
+			       VERSION_ORDER_KEYS);
+	if (a) {
+		o->entity = SEARCH_ATTRIBUTE;
+		o->attr = a->attr;
+		o->key = xstrdup(a->canonical);
+	}
+	free(k);
+	return rc;
+}
+
+static int parse_registry_order(struct search_orders *out, const char *const *order_by, size_t nr,
+				enum filter_kind kind, struct error *err)
+{
+	struct search_orders o = SEARCH_ORDERS_INIT;
+	char *ident = NULL;
+	int rc = 0;
+
+	for (size_t i = 0; i < nr; i++) {
+		struct search_order *t;
+		bool asc = true;
+
+		free(ident);
+		ident = NULL;
+		if ((rc = order_words(&ident, &asc, order_by[i] ? order_by[i] : "", err)) < 0)
+			goto out;
+		ALLOC_GROW(o.items, o.nr + 1, o.alloc);
+		t = &o.items[o.nr];
+		memset(t, 0, sizeof(*t));
+		t->ascending = asc;
+		rc = kind == KIND_MODELS ? model_order_ident(t, ident, err)
+					 : version_order_ident(t, ident, err);
+		if (rc < 0)
+			goto out;
+		o.nr++;
+		for (size_t j = 0; j + 1 < o.nr; j++) {
+			if (o.items[j].attr == t->attr) {
+				rc = duplicate_error(order_by, nr, ERR_CONFLICT, err);
+				goto out;
+			}
+		}
+	}
+	*out = o;
+	memset(&o, 0, sizeof(o));
+out:
+	free(ident);
+	search_orders_release(&o);
+	return rc;
+}
+
+int filter_parse_model_order(struct search_orders *out, const char *const *order_by, size_t nr,
+			     struct error *err)
+{
+	return parse_registry_order(out, order_by, nr, KIND_MODELS, err);
+}
+
+int filter_parse_model_version_order(struct search_orders *out, const char *const *order_by,
+				     size_t nr, struct error *err)
+{
+	return parse_registry_order(out, order_by, nr, KIND_MODEL_VERSIONS, err);
 }

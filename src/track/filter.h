@@ -32,4 +32,31 @@ int filter_parse_experiments(struct search_filter *out, const char *filter, stru
 int filter_parse_experiment_order(struct search_orders *out, const char *const *order_by, size_t nr,
 				  struct error *err);
 
+/*
+ * registered-models/search: name (=, !=, LIKE, ILIKE) and tags.<key> (the same), with the
+ * messages of SearchModelUtils and of MLflow's SQL registry store, which checks comparators only
+ * after every condition parsed.
+ */
+int filter_parse_models(struct search_filter *out, const char *filter, struct error *err);
+/*
+ * registered-models/search's order_by as MLflow's SQL store takes it: name, last_updated_timestamp
+ * or its alias timestamp (both SEARCH_ATTR_LAST_UPDATE_TIME). creation_timestamp is refused as
+ * MLflow refuses it. A field named twice is ERR_CONFLICT, not ERR_INVALID: MLflow answers that one
+ * with a 500 INTERNAL_ERROR, and callers that mimic it need to tell.
+ */
+int filter_parse_model_order(struct search_orders *out, const char *const *order_by, size_t nr,
+			     struct error *err);
+
+/*
+ * model-versions/search: name, source_path (=, !=, LIKE, ILIKE), run_id (those and IN),
+ * version_number (numeric comparators; a quoted number counts as the number) and tags.<key>.
+ */
+int filter_parse_model_versions(struct search_filter *out, const char *filter, struct error *err);
+/*
+ * model-versions/search's order_by: name, version_number, creation_timestamp,
+ * last_updated_timestamp; a field named twice is ERR_CONFLICT as for models.
+ */
+int filter_parse_model_version_order(struct search_orders *out, const char *const *order_by,
+				     size_t nr, struct error *err);
+
 #endif

@@ -531,15 +531,222 @@ static void test_limits_and_globs(void **state)
 	free(g);
 }
 
+/* Registry ------------------------------------------------------------------------------------ */
+
+typedef int (*filter_fn)(struct search_filter *, const char *, struct error *);
+typedef int (*order_fn)(struct search_orders *, const char *const *, size_t, struct error *);
+
+static struct search_filter parse_ok(filter_fn fn, const char *filter)
+{
+	struct search_filter f = SEARCH_FILTER_INIT;
+	struct error err = ERROR_INIT;
+
+	if (fn(&f, filter, &err))
+		fail_msg("'%s': %s", filter, err.msg);
+	return f;
+}
+
+static void parse_error(filter_fn fn, const char *filter, const char *msg)
+{
+	struct search_filter f = SEARCH_FILTER_INIT;
+	struct error err = ERROR_INIT;
+
+	if (fn(&f, filter, &err) != ERR_INVALID)
+		fail_msg("'%s' was accepted", filter);
+	if (strcmp(err.msg, msg))
+		fail_msg("'%s':\n got      %s\n expected %s", filter, err.msg, msg);
+	assert_int_equal(f.nr, 0);
+}
+
+static void registry_order_error(order_fn fn, const char *order_by, int code, const char *msg)
+{
+	struct search_orders o = SEARCH_ORDERS_INIT;
+	struct error err = ERROR_INIT;
+	const char *list[] = { order_by };
+
+	if (fn(&o, list, 1, &err) != code)
+		fail_msg("'%s': expected %d, got: %s", order_by, code, err.msg);
+	if (strcmp(err.msg, msg))
+		fail_msg("'%s':\n got      %s\n expected %s", order_by, err.msg, msg);
+}
+
+/* The filters of the recorded traffic and of MLflow's registry docs. */
+static void test_models(void **state)
+{
+	struct search_filter f;
+
+	(void)state;
+	f = parse_ok(filter_parse_models, "name = 'lab-model'");
+	assert_int_equal(f.nr, 1);
+	assert_cond(&f.items[0], SEARCH_ATTRIBUTE, "name", SEARCH_OP_EQ);
+	assert_int_equal(f.items[0].attr, SEARCH_ATTR_MODEL_NAME);
+	assert_string_equal(f.items[0].str, "lab-model");
+	search_filter_release(&f);
+	f = parse_ok(
+	    filter_parse_models,
+	    "attribute.name ilike '%Lab%' and tags.`team name` != \"a\" AND tag.k like 'v%'");
+	assert_int_equal(f.nr, 3);
+	assert_cond(&f.items[0], SEARCH_ATTRIBUTE, "name", SEARCH_OP_ILIKE);
+	assert_cond(&f.items[1], SEARCH_TAG, "team name", SEARCH_OP_NE);
+	assert_string_equal(f.items[1].str, "a");
+	assert_cond(&f.items[2], SEARCH_TAG, "k", SEARCH_OP_LIKE);
+	search_filter_release(&f);
+	f = parse_ok(filter_parse_models, NULL);
+	assert_int_equal(f.nr, 0);
+
+	parse_error(filter_parse_models, "creation_timestamp > 5",
+		    "Invalid attribute key 'creation_timestamp' specified. Valid keys are "
+		    "'{'name'}'");
+	parse_error(filter_parse_models, "metrics.a = 1",
+		    "Invalid entity type 'metrics'. Valid entity types are ('attribute', 'tag', "
+		    "'tags')");
+	parse_error(filter_parse_models, "name = 5",
+		    "Expected a quoted string value or a list of quoted string values for "
+		    "attributes. Got value 5");
+	parse_error(filter_parse_models, "name IN ('a', 'b')",
+		    "Only the 'run_id' attribute supports comparison with a list of quoted string "
+		    "values.");
+	parse_error(filter_parse_models, "tags.k = 5",
+		    "Expected a quoted string value for tag (e.g. 'my-value'). Got value 5");
+	parse_error(filter_parse_models, "name = abc",
+		    "Parameter value is either not quoted or unidentified quote types used for "
+		    "string value abc. Use either single or double quotes.");
+	parse_error(filter_parse_models, "name > 'a'", "Invalid comparator for attribute: >");
+	parse_error(filter_parse_models, "tags.k >= 'a'", "Invalid comparator for tag: >=");
+	/* values are checked for every condition before any comparator */
+	parse_error(filter_parse_models, "name > 'a' and tags.k = 1",
+		    "Expected a quoted string value for tag (e.g. 'my-value'). Got value 1");
+	parse_error(filter_parse_models, "name = 'a' OR name = 'b'",
+		    "Invalid clause(s) in filter string: 'OR'");
+}
+
+static void test_model_versions(void **state)
+{
+	struct search_filter f;
+
+	(void)state;
+	/* the client's filter (exchanges_pretty.txt), no blanks around '=' */
+	f = parse_ok(filter_parse_model_versions, "name='lab-model'");
+	assert_int_equal(f.nr, 1);
+	assert_int_equal(f.items[0].attr, SEARCH_ATTR_MODEL_NAME);
+	search_filter_release(&f);
+	f = parse_ok(filter_parse_model_versions,
+		     "run_id IN ('abc', 'DEF', 'de01') and source_path LIKE 'runs:/%' and "
+		     "version_number >= 2 and version_number != '3' and tags.stage = 'ok'");
+	assert_int_equal(f.nr, 5);
+	assert_cond(&f.items[0], SEARCH_ATTRIBUTE, "run_id", SEARCH_OP_IN);
+	assert_int_equal(f.items[0].type, SEARCH_VALUE_LIST);
+	assert_int_equal(f.items[0].nr_list, 2); /* MLflow drops ids with capitals */
+	assert_string_equal(f.items[0].list[1], "de01");
+	assert_cond(&f.items[1], SEARCH_ATTRIBUTE, "source_path", SEARCH_OP_LIKE);
+	assert_int_equal(f.items[1].attr, SEARCH_ATTR_SOURCE_PATH);
+	assert_cond(&f.items[2], SEARCH_ATTRIBUTE, "version_number", SEARCH_OP_GE);
+	assert_int_equal(f.items[2].type, SEARCH_VALUE_NUMBER);
+	assert_true(f.items[2].num == 2);
+	/* a quoted number is the number, as SQL's column affinity makes it in MLflow */
+	assert_int_equal(f.items[3].type, SEARCH_VALUE_NUMBER);
+	assert_true(f.items[3].num == 3);
+	assert_cond(&f.items[4], SEARCH_TAG, "stage", SEARCH_OP_EQ);
+	search_filter_release(&f);
+
+	parse_error(filter_parse_model_versions, "creation_timestamp > 1",
+		    "Invalid attribute key 'creation_timestamp' specified. Valid keys are "
+		    "'{'name', 'version_number', 'run_id', 'source_path'}'");
+	parse_error(filter_parse_model_versions, "name = 1",
+		    "Only the '{'version_number', 'creation_timestamp', 'last_updated_timestamp'}' "
+		    "attributes support comparison with numeric values.");
+	parse_error(filter_parse_model_versions, "source_path IN ('a')",
+		    "Only the 'run_id' attribute supports comparison with a list of quoted string "
+		    "values.");
+	parse_error(filter_parse_model_versions, "run_id NOT IN ('a')",
+		    "Invalid comparator for attribute: NOT IN");
+	parse_error(filter_parse_model_versions, "name in 'a'",
+		    "Invalid comparator for attribute: IN");
+	parse_error(filter_parse_model_versions, "version_number LIKE '1%'",
+		    "Expected a numeric value for attribute version_number. Found '1%'");
+	parse_error(filter_parse_model_versions, "version_number like 1",
+		    "Invalid comparator for attribute version_number: LIKE");
+	parse_error(filter_parse_model_versions, "run_id = ('a', 'b')",
+		    "Comparator '=' cannot compare with a list of values ('a', 'b'); use IN or NOT "
+		    "IN");
+	parse_error(
+	    filter_parse_model_versions, "run_id IN ()",
+	    "While parsing a list in the query, expected a non-empty list of string values, "
+	    "but got empty list");
+	parse_error(filter_parse_model_versions, "tags.k IN ('a')",
+		    "Expected a quoted string value for tag (e.g. 'my-value'). Got value ('a')");
+	parse_error(filter_parse_model_versions, "params.k = 'a'",
+		    "Invalid entity type 'params'. Valid entity types are ('attribute', 'tag', "
+		    "'tags')");
+}
+
+static void test_registry_order(void **state)
+{
+	const char *models[] = { "name DESC", "timestamp" };
+	const char *versions[] = { "version_number", "tags.creation_timestamp DESC", "`name`" };
+	struct search_orders o = SEARCH_ORDERS_INIT;
+	struct error err = ERROR_INIT;
+
+	(void)state;
+	assert_ok(filter_parse_model_order(&o, models, 2, &err));
+	assert_int_equal(o.nr, 2);
+	assert_int_equal(o.items[0].attr, SEARCH_ATTR_MODEL_NAME);
+	assert_false(o.items[0].ascending);
+	/* "timestamp" is the last update time to MLflow's SQL store */
+	assert_int_equal(o.items[1].attr, SEARCH_ATTR_LAST_UPDATE_TIME);
+	assert_true(o.items[1].ascending);
+	search_orders_release(&o);
+	assert_ok(filter_parse_model_version_order(&o, versions, 3, &err));
+	assert_int_equal(o.nr, 3);
+	assert_int_equal(o.items[0].attr, SEARCH_ATTR_VERSION_NUMBER);
+	assert_int_equal(o.items[1].attr, SEARCH_ATTR_CREATION_TIME);
+	assert_false(o.items[1].ascending);
+	assert_int_equal(o.items[2].attr, SEARCH_ATTR_MODEL_NAME);
+	search_orders_release(&o);
+
+	registry_order_error(
+	    filter_parse_model_order, "creation_timestamp", ERR_INVALID,
+	    "Invalid order by key 'creation_timestamp' specified. Valid keys are '{'name', "
+	    "'timestamp'}'");
+	registry_order_error(filter_parse_model_order, "name sideways", ERR_INVALID,
+			     "Invalid ordering key in order_by clause 'name sideways'.");
+	registry_order_error(filter_parse_model_version_order, "run_id", ERR_INVALID,
+			     "Invalid attribute key 'run_id' specified. Valid keys are '{'name', "
+			     "'version_number', 'creation_timestamp', 'last_updated_timestamp'}'");
+	registry_order_error(
+	    filter_parse_model_version_order, "tags.k", ERR_INVALID,
+	    "Invalid order by key 'k' specified. Valid keys are {'name', 'version_number', "
+	    "'creation_timestamp', 'last_updated_timestamp'}");
+	registry_order_error(
+	    filter_parse_model_version_order, "metrics.k", ERR_INVALID,
+	    "Invalid entity type 'metrics'. Valid entity types are ('attribute', 'tag', "
+	    "'tags')");
+	{
+		/* a field twice is ERR_CONFLICT: MLflow answers it with a 500 */
+		const char *twice[] = { "timestamp", "last_updated_timestamp DESC" };
+
+		assert_int_equal(filter_parse_model_order(&o, twice, 2, &err), ERR_CONFLICT);
+		assert_string_equal(err.msg, "`order_by` contains duplicate fields: ['timestamp', "
+					     "'last_updated_timestamp DESC']");
+		assert_int_equal(o.nr, 0);
+		twice[0] = "name";
+		twice[1] = "attribute.name DESC";
+		assert_int_equal(filter_parse_model_version_order(&o, twice, 2, &err),
+				 ERR_CONFLICT);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty),	      cmocka_unit_test(test_recorded),
-		cmocka_unit_test(test_documented),    cmocka_unit_test(test_keys_and_aliases),
-		cmocka_unit_test(test_values),	      cmocka_unit_test(test_lists),
-		cmocka_unit_test(test_filter_errors), cmocka_unit_test(test_order),
-		cmocka_unit_test(test_order_errors),  cmocka_unit_test(test_experiments),
-		cmocka_unit_test(test_page_tokens),   cmocka_unit_test(test_limits_and_globs),
+		cmocka_unit_test(test_empty),	       cmocka_unit_test(test_recorded),
+		cmocka_unit_test(test_documented),     cmocka_unit_test(test_keys_and_aliases),
+		cmocka_unit_test(test_values),	       cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_filter_errors),  cmocka_unit_test(test_order),
+		cmocka_unit_test(test_order_errors),   cmocka_unit_test(test_experiments),
+		cmocka_unit_test(test_page_tokens),    cmocka_unit_test(test_limits_and_globs),
+		cmocka_unit_test(test_models),	       cmocka_unit_test(test_model_versions),
+		cmocka_unit_test(test_registry_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,10 +11,13 @@ status code and the response STRUCTURE (keys, types, nesting, list lengths; erro
 enum-like values) are compared. ids, timestamps and random names are not compared.
 
 Artifact proxy exchanges (mlflow-artifacts) are replayed like the rest, their experiment ids
-rewritten too; a GET of a file compares the bytes. Exchanges outside what this server implements
-(model registry) or that depend on runs the recording does not contain are reported as "skip"
-with the reason. State the recording proves but does not contain is set up first (SETUPS) and
-reported as "setup".
+rewritten too; a GET of a file compares the bytes. Model registry answers (registered-models,
+model-versions) are compared more strictly: every string in them (names, versions, stages,
+sources, run ids, aliases, tags, download URIs) must equal the recorded one once the recorded
+run ids are rewritten, and keys and lists keep their order; only the timestamps are free.
+Exchanges that depend on runs the recording does not contain are reported as "skip" with the
+reason. State the recording proves but does not contain is set up first (SETUPS) and reported
+as "setup".
 Exit status: 0 when every compared exchange matches, 1 otherwise.
 """
 import json
@@ -31,7 +34,7 @@ RUN_REF = re.compile(r'"run_(?:id|uuid)": "([0-9a-f]{32})"|[?&]run_(?:id|uuid)=(
                      r'|/mlflow-artifacts/artifacts/\d+/([0-9a-f]{32})'
                      r'|[?&]path=\d+(?:%2F|/)([0-9a-f]{32})')
 MISSING_RUN = "0" * 32
-OUT_OF_SCOPE = ("/api/2.0/mlflow/registered-models/", "/api/2.0/mlflow/model-versions/")
+REGISTRY = ("/api/2.0/mlflow/registered-models/", "/api/2.0/mlflow/model-versions/")
 # Values compared exactly: deterministic for a given request sequence.
 EXACT_KEYS = {"error_code", "status", "lifecycle_stage", "key", "current_stage"}
 
@@ -55,16 +58,46 @@ def setup_lab_sub_dir(ex):
     """exchanges_pretty.txt lists run ee71c97c's artifact root as hello.txt (uploaded just
     before) and a directory "sub", yet holds no upload into sub/: the session put a file there
     outside the capture. The listing shows only that the directory is not empty, so any file
-    under sub/ recreates it; returns the upload (method, path, content type, body) or None."""
+    under sub/ recreates it; returns the upload (method, path, content type, body, learn) or
+    None; learn(ids, answer), when not None, learns ids from the JSON answer."""
     run = "ee71c97cfaaf474ba8c7f70024f2af8d"
     if ex["method"] == "GET" and ex["path"] == (
             f"/api/2.0/mlflow-artifacts/artifacts?path=1%2F{run}%2Fartifacts"):
         return ("PUT", f"/api/2.0/mlflow-artifacts/artifacts/1/{run}/artifacts/sub/x.txt",
-                "text/plain", "x")
+                "text/plain", "x", None)
     return None
 
 
-SETUPS = [setup_lab_sub_dir]
+LAB_MODEL_RUN = "263821c001894a258f0d198b2c5eb10c"
+
+
+def setup_lab_model_run(ex):
+    """exchanges_pretty.txt logs a model to run 263821c0 of experiment 1 (its artifacts are at
+    mlflow-artifacts:/1/263821c0.../artifacts, log-model succeeds, so the run is active) and
+    registers it as lab-model version 1, but the run was created outside the capture. A run made
+    in that experiment before its first use stands in for it; its id is learnt like any other
+    runs/create answer. Returns the request (method, path, content type, body, learn)."""
+    if ex["method"] == "PUT" and ex["path"].endswith(
+            f"/{LAB_MODEL_RUN}/artifacts/model/requirements.txt"):
+        body = json.dumps({"experiment_id": "1", "run_name": "lab-model-run",
+                           "start_time": 1795353199000})
+        return ("POST", "/api/2.0/mlflow/runs/create", "application/json", body,
+                lambda ids, got: ids.run.setdefault(LAB_MODEL_RUN, got["run"]["info"]["run_id"]))
+    return None
+
+
+def setup_lab_mlmodel(ex):
+    """The last exchange of exchanges_pretty.txt downloads run 263821c0's model/MLmodel, which
+    sklearn.log_model uploaded outside the capture (fluent_trace.jsonl shows the same call
+    uploading requirements.txt, MLmodel, python_env.yaml, conda.yaml and model.pkl; only
+    requirements.txt is in this capture). The recorded answer is the file (its newlines dropped
+    by the recorder); it is uploaded as recorded so that the download can be compared."""
+    if ex["method"] == "GET" and ex["path"].endswith(f"/{LAB_MODEL_RUN}/artifacts/model/MLmodel"):
+        return ("PUT", ex["path"], "text/plain", ex["resp"], None)
+    return None
+
+
+SETUPS = [setup_lab_sub_dir, setup_lab_model_run, setup_lab_mlmodel]
 
 
 def parse_jsonl(path):
@@ -223,9 +256,11 @@ def learn_ids(ex, body, ids):
         ids.run[rec["run"]["info"]["run_id"]] = got["run"]["info"]["run_id"]
 
 
+def is_registry(ex):
+    return any(ex["path"].startswith(p) for p in REGISTRY)
+
+
 def skip_reason(ex, ids):
-    if any(ex["path"].startswith(p) for p in OUT_OF_SCOPE):
-        return "model registry: not built yet"
     unknown = ids.unknown_runs(ex["path"] + " " + ex["req"])
     if unknown:
         return f"uses run {unknown[0]} that the recording never creates"
@@ -235,7 +270,31 @@ def skip_reason(ex, ids):
     return None
 
 
-def compare(ex, status, ctype, body):
+def strict_diff(rec, got, where="$"):
+    """Registry answers: keys in the recorded (proto field) order, every string and list equal,
+    in order; numbers (timestamps) free."""
+    if isinstance(rec, dict) and isinstance(got, dict):
+        diffs = []
+        if set(rec) == set(got) and list(rec) != list(got):
+            diffs.append(f"{where}: keys in order {list(got)}, recorded {list(rec)}")
+        for k in sorted(set(rec) | set(got)):
+            if k not in got:
+                diffs.append(f"{where}.{k}: missing")
+            elif k not in rec:
+                diffs.append(f"{where}.{k}: unexpected")
+            else:
+                diffs += strict_diff(rec[k], got[k], f"{where}.{k}")
+        return diffs
+    if isinstance(rec, list) and isinstance(got, list):
+        if len(rec) != len(got):
+            return [f"{where}: recorded {len(rec)} items, got {len(got)}"]
+        return [d for i, (r, g) in enumerate(zip(rec, got)) for d in strict_diff(r, g, f"{where}[{i}]")]
+    if isinstance(rec, str) and rec != got:
+        return [f"{where}: recorded {rec!r}, got {got!r}"]
+    return structure_diff(rec, got, where)
+
+
+def compare(ex, status, ctype, body, ids):
     problems = []
     if status != ex["status"]:
         problems.append(f"status: recorded {ex['status']}, got {status}")
@@ -262,6 +321,8 @@ def compare(ex, status, ctype, body):
     expect = json.dumps(got, indent=None if "error_code" in got else 2)
     if body != expect:
         problems.append(f"format: not byte-identical to what json.dumps writes: {expect[:80]!r}")
+    if is_registry(ex):
+        return problems + strict_diff(json.loads(ids.rewrite_text(ex["resp"])), got)
     return problems + structure_diff(json.loads(ex["resp"]), got)
 
 
@@ -281,6 +342,18 @@ def main(argv):
     for path in paths:
         for n, ex in enumerate(load(path), 1):
             label = f"{path.rsplit('/', 1)[-1]}#{n} {ex['method']} {ex['path'].split('?')[0]}"
+            for setup in SETUPS:
+                extra = setup(ex)
+                if extra:
+                    method, xpath, ctype, data, learn = extra
+                    status, _, body = send(base, {"method": method, "path": xpath,
+                                                  "req_ct": ctype, "req": data}, ids)
+                    print(f"setup    {method} {xpath.split('?')[0]} -> {status}")
+                    if status != 200:
+                        counts["mismatch"] += 1
+                        print(f"           setup failed: {body[:300]!r}")
+                    elif learn:
+                        learn(ids, json.loads(body))
             if ex["req_truncated"] and not reconstruct(ex):
                 reason = "recorded request body is cut and cannot be rebuilt"
             else:
@@ -289,19 +362,9 @@ def main(argv):
                 counts["skip"] += 1
                 print(f"skip     {label}: {reason}")
                 continue
-            for setup in SETUPS:
-                extra = setup(ex)
-                if extra:
-                    method, xpath, ctype, data = extra
-                    status, _, body = send(base, {"method": method, "path": xpath,
-                                                  "req_ct": ctype, "req": data}, ids)
-                    print(f"setup    {method} {xpath.split('?')[0]} -> {status}")
-                    if status != 200:
-                        counts["mismatch"] += 1
-                        print(f"           setup failed: {body[:300]!r}")
             status, ctype, body = send(base, ex, ids)
             learn_ids(ex, body, ids)
-            problems = compare(ex, status, ctype, body)
+            problems = compare(ex, status, ctype, body, ids)
             if problems:
                 counts["mismatch"] += 1
                 print(f"MISMATCH {label}")
