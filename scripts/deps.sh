@@ -12,8 +12,11 @@ packages=(
 	liblapacke-dev libgsl-dev libzstd-dev libarchive-dev
 	# tests: unit tests, fuzzing and sanitizer runtimes, format and static checks
 	libcmocka-dev clang libclang-rt-14-dev clang-format cppcheck
-	# tests and demo drive the binary with these
-	jq curl git sqlite3 python3
+	# tests: promtool checks the /metrics text (test_prom). Debian ships it only in the
+	# prometheus package, which also enables a prometheus server (:9090) where systemd runs
+	prometheus
+	# tests and demo drive the binary with these (openssl: self-signed certificates for TLS)
+	jq curl git sqlite3 python3 openssl
 )
 
 missing=()
