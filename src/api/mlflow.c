@@ -169,6 +169,10 @@ static void map_error(struct http_response *resp, int code, const char *message)
 	case ERR_TOOBIG:
 		render_error(resp, 413, "BAD_REQUEST", message);
 		break;
+	case ERR_AUTH:
+		/* what MLflow's auth app answers: 401 with error_code UNAUTHENTICATED */
+		render_error(resp, 401, "UNAUTHENTICATED", message);
+		break;
 	default:
 		render_error(resp, 500, "INTERNAL_ERROR", message);
 		break;
@@ -341,7 +345,7 @@ RAW_HANDLER(artifacts_get_artifact)
 	}
 
 static const struct http_route routes[] = {
-	{ "GET", "/health", 0, health },
+	{ "GET", "/health", HTTP_ROUTE_PUBLIC, health }, /* a probe needs no token */
 	{ "GET", "/version", 0, version },
 	ROUTE("POST", "experiments/create", experiments_create),
 	ROUTE("GET", "experiments/get", experiments_get),

@@ -14,17 +14,23 @@
 #include <signal.h>
 
 static const char *const server_usage[] = {
-	"ferry server [--host ADDR] [--port N] [--store URI] [--workers N]",
+	"ferry server [--host ADDR] [--port N] [--store URI] [--workers N] [TLS and token options]",
 	"",
 	"Serves the MLflow 2.x tracking REST API (/api/2.0/mlflow/...) on the project's store, so",
 	"MLflow clients work unchanged with MLFLOW_TRACKING_URI=http://ADDR:PORT, and the",
 	"artifact proxy (/api/2.0/mlflow-artifacts/...) on the project's object cache. Runs until",
-	"interrupted (SIGINT or SIGTERM).",
+	"interrupted (SIGINT or SIGTERM), then stops accepting connections and lets the requests",
+	"in flight finish (5 seconds at most) before exiting.",
+	"",
+	"With --token-file every request needs 'Authorization: Bearer TOKEN', TOKEN being the",
+	"file's first line (MLflow clients send it from MLFLOW_TRACKING_TOKEN); others get 401.",
+	"With --tls-cert and --tls-key (PEM files) it serves HTTPS instead of HTTP. Use both",
+	"before listening on anything but 127.0.0.1.",
 	NULL,
 };
 
 struct server_args {
-	const char *host, *store;
+	const char *host, *store, *token_file, *tls_cert, *tls_key;
 	int64_t port, workers;
 };
 
@@ -36,6 +42,8 @@ static int check_args(const struct server_args *a, struct ctx *ctx)
 	if (a->workers < 0 || a->workers > 1024)
 		return error_set(&ctx->err, ERR_USAGE, "--workers must be 0..1024, got %" PRId64,
 				 a->workers);
+	if (!a->tls_cert != !a->tls_key)
+		return error_set(&ctx->err, ERR_USAGE, "--tls-cert and --tls-key go together");
 	return 0;
 }
 
@@ -108,6 +116,12 @@ static int store_uri(char **out, const struct server_args *a, struct ctx *ctx)
 	return project_store_uri(out, ctx->project, &ctx->err);
 }
 
+/* True for addresses only this machine can reach. */
+static bool is_loopback(const char *host)
+{
+	return !strcmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "::1");
+}
+
 /* Waits for SIGINT or SIGTERM, which the caller has blocked in every thread. */
 static void wait_for_signal(const sigset_t *set)
 {
@@ -123,12 +137,18 @@ static int serve(const struct server_args *a, const char *uri, struct ctx *ctx)
 	struct http_server *server = NULL;
 	struct mlflow_api *api = NULL;
 	struct http_routes routes;
+	char *token = NULL;
 	sigset_t set, old;
 	int rc;
 
 	opts.host = a->host;
 	opts.port = (uint16_t)a->port;
 	opts.threads = (unsigned)a->workers;
+	opts.tls_cert = a->tls_cert;
+	opts.tls_key = a->tls_key;
+	if (a->token_file && (rc = http_token_read(&token, a->token_file, &ctx->err)) < 0)
+		return rc;
+	opts.token = token;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -141,8 +161,14 @@ static int serve(const struct server_args *a, const char *uri, struct ctx *ctx)
 	if ((rc = http_server_start(&server, &opts, &routes, &ctx->err)) < 0)
 		goto out;
 	if (!ctx->quiet)
-		fprintf(stderr, "ferry server: MLflow tracking API on store '%s'\n", uri);
-	printf("listening on http://%s:%u\n", opts.host, (unsigned)http_server_port(server));
+		fprintf(stderr, "ferry server: MLflow tracking API on store '%s'%s\n", uri,
+			token ? " (bearer token required)" : "");
+	if (!ctx->quiet && (!token || !a->tls_cert) && !is_loopback(opts.host))
+		fprintf(stderr, "ferry server: warning: listening on '%s' without %s\n", opts.host,
+			!token ? "a token (--token-file): anyone who can connect can write"
+			       : "TLS (--tls-cert): the token crosses the network in clear");
+	printf("listening on %s://%s:%u\n", a->tls_cert ? "https" : "http", opts.host,
+	       (unsigned)http_server_port(server));
 	fflush(stdout);
 	wait_for_signal(&set);
 	if (!ctx->quiet)
@@ -151,18 +177,27 @@ out:
 	http_server_stop(server);
 	mlflow_api_free(api);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (token)
+		explicit_bzero(token, strlen(token));
+	free(token);
 	return rc;
 }
 
 int cmd_server(int argc, const char **argv, struct ctx *ctx)
 {
-	struct server_args a = { "127.0.0.1", NULL, 5000, 0 };
+	struct server_args a = { "127.0.0.1", NULL, NULL, NULL, NULL, 5000, 0 };
 	const struct option opts[] = {
 		OPT_STRING(0, "host", &a.host, "ADDR", "address to listen on (default 127.0.0.1)"),
 		OPT_INT(0, "port", &a.port, "N", "port to listen on (default 5000; 0: any free)"),
 		OPT_STRING(0, "store", &a.store, "URI",
 			   "store to serve (default: the project's store)"),
 		OPT_INT(0, "workers", &a.workers, "N", "worker threads (default: the CPU count)"),
+		OPT_STRING(0, "token-file", &a.token_file, "FILE",
+			   "require 'Authorization: Bearer' with the token in FILE's first line"),
+		OPT_STRING(0, "tls-cert", &a.tls_cert, "FILE",
+			   "serve HTTPS with this PEM certificate (and chain)"),
+		OPT_STRING(0, "tls-key", &a.tls_key, "FILE",
+			   "the certificate's unencrypted PEM private key"),
 		OPT_END(),
 	};
 	char *uri = NULL;

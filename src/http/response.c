@@ -43,6 +43,8 @@ int http_status_of(int code)
 		return 409;
 	case ERR_TOOBIG:
 		return 413;
+	case ERR_AUTH:
+		return 401;
 	case ERR_UNSUPPORTED:
 		return 501;
 	default:

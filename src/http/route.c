@@ -16,7 +16,7 @@ static int method_matches(const char *want, const char *method)
 
 static int path_matches(const struct http_route *r, const char *path, const char **rest)
 {
-	if (!r->prefix) {
+	if (!(r->flags & HTTP_ROUTE_PREFIX)) {
 		*rest = "";
 		return !strcmp(r->path, path);
 	}

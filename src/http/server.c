@@ -1,14 +1,17 @@
 /*
  * The HTTP server on libmicrohttpd: one daemon with a pool of epoll worker threads. A request
- * is assembled in its connection's context (reused by every keep-alive request on it), routed,
- * handed to a handler, and the handler's struct http_response becomes an MHD response.
+ * is assembled in its connection's context (reused by every keep-alive request on it), checked
+ * (framing, token, size) as soon as its headers are in, routed, handed to a handler, and the
+ * handler's struct http_response becomes an MHD response carrying the request's id.
  */
 #include "util/common.h"
 #include "http/http_internal.h"
+#include "util/id.h"
 #include "util/log.h"
 #include "util/workpool.h"
 
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -21,8 +24,13 @@
 #define KEEP_BODY_MAX (64u << 10)
 /* At most this much of a declared Content-Length is allocated before the bytes arrive. */
 #define PREALLOC_MAX (256u << 10)
-/* How long http_server_stop waits for requests in flight, in milliseconds. */
-#define STOP_WAIT_MS 5000
+/*
+ * libmicrohttpd's memory per connection: the request line and headers must fit in it (with
+ * room to spare), else 414 or 431. Its own default, set here so that the limit is ours.
+ */
+#define CONN_MEMORY (32u << 10)
+/* TLS 1.2 and 1.3 only, whatever the system's GnuTLS defaults allow. */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 enum req_phase {
 	PHASE_IDLE,
@@ -37,22 +45,34 @@ enum req_flags {
 	REQ_QUERY_NUL = 1 << 2, /* a query key or value encodes a NUL byte */
 };
 
-/* A connection's request state; only the connection's worker thread touches it. */
+/* A connection's request state: only its worker thread touches it, but for the deadline. */
 struct conn {
 	enum req_phase phase;
 	unsigned flags;
 	uint64_t received;
+	int64_t body_start_ms;
 	struct strbuf body;
 	struct http_param *params;
 	size_t nparams, alloc_params;
+	struct http_header *headers; /* strings in MHD's memory for the request */
+	size_t nheaders, alloc_headers;
+	char request_id[HTTP_REQUEST_ID_MAX + 1];
+	struct http_deadline deadline;
 };
 
 struct http_server {
 	struct MHD_Daemon *daemon;
+	struct http_reaper *reaper;
 	struct http_routes routes;
 	size_t max_body;
+	int64_t timeout_ms;
 	uint16_t port;
-	atomic_int in_flight; /* requests between their request line and their completion */
+	int has_token;
+	unsigned char token_digest[32];
+	struct http_tls tls;
+	atomic_int in_flight;	  /* requests between their request line and their completion */
+	atomic_int draining;	  /* quiesced: responses close their connection */
+	atomic_uint_fast64_t ids; /* for request ids when the random source fails */
 };
 
 /*
@@ -65,6 +85,8 @@ static _Thread_local int starting;
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	static const char *const serious[] = { "limit", "memory", "accept", "too many", "thread" };
+	/* a client's oversized headers exhaust its connection's pool, not the process's memory */
+	static const char *const client[] = { "Error processing request", "memory in pool" };
 	enum log_level level = LOG_INFO;
 	char msg[512];
 	size_t n;
@@ -77,26 +99,43 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	for (size_t i = 0; i < ARRAY_SIZE(serious) && level == LOG_INFO; i++)
 		if (starting || strcasestr(msg, serious[i]))
 			level = LOG_WARN;
+	for (size_t i = 0; i < ARRAY_SIZE(client) && !starting; i++)
+		if (strstr(msg, client[i]))
+			level = LOG_INFO;
 	log_at(level, "http: %s", msg);
+}
+
+/* The connection's time to deliver its whole next request line and headers starts now. */
+static void await_request(struct http_server *s, struct conn *conn)
+{
+	http_deadline_set(&conn->deadline, http_now_ms() + s->timeout_ms);
 }
 
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 			  enum MHD_ConnectionNotificationCode toe)
 {
+	struct http_server *s = cls;
 	struct conn *conn = *socket_context;
 
-	(void)cls;
-	(void)c;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *info =
+		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
 		conn = xcalloc(1, sizeof(*conn));
 		strbuf_init(&conn->body, 0);
+		http_reaper_add(s->reaper, &conn->deadline, info ? info->connect_fd : -1);
+		if (info)
+			await_request(s, conn);
 		*socket_context = conn;
 		return;
 	}
 	if (!conn)
 		return;
+	/* before MHD closes the fd: the reaper must not shut down a reused one */
+	http_reaper_remove(s->reaper, &conn->deadline);
 	strbuf_release(&conn->body);
 	free(conn->params);
+	free(conn->headers);
 	free(conn);
 	*socket_context = NULL;
 }
@@ -127,6 +166,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 	conn->flags = raw_path_has_nul(uri) ? REQ_PATH_NUL : 0;
 	conn->received = 0;
 	conn->nparams = 0;
+	conn->nheaders = 0;
+	conn->request_id[0] = '\0';
 	strbuf_reset(&conn->body);
 	atomic_fetch_add(&s->in_flight, 1);
 	return conn;
@@ -150,13 +191,46 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		conn->params = NULL;
 		conn->alloc_params = 0;
 	}
+	if (conn->alloc_headers > 64) {
+		free(conn->headers);
+		conn->headers = NULL;
+		conn->alloc_headers = 0;
+	}
 	conn->nparams = 0;
+	conn->nheaders = 0;
 	conn->phase = PHASE_IDLE;
 	*con_cls = NULL;
+	await_request(s, conn);
 	atomic_fetch_sub(&s->in_flight, 1);
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *c, struct http_response *resp)
+/* True if resp already has a header called name. */
+static int has_header(const struct http_response *resp, const char *name)
+{
+	for (size_t i = 0; i < resp->nheaders; i++)
+		if (!strcasecmp(resp->header_names[i], name))
+			return 1;
+	return 0;
+}
+
+static void add_header(struct MHD_Response *r, const char *name, const char *value)
+{
+	if (MHD_add_response_header(r, name, value) != MHD_YES)
+		log_warn("http: invalid response header '%s'", name);
+}
+
+/* What the server adds to every response of its own: the request id, and closing when draining. */
+static void add_server_headers(struct http_server *s, struct conn *conn, struct MHD_Response *r,
+			       const struct http_response *resp)
+{
+	if (conn->request_id[0] && !has_header(resp, "X-Request-Id"))
+		add_header(r, "X-Request-Id", conn->request_id);
+	if (atomic_load(&s->draining) && !has_header(resp, "Connection"))
+		add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+}
+
+static enum MHD_Result send_response(struct http_server *s, struct conn *conn,
+				     struct MHD_Connection *c, struct http_response *resp)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -186,23 +260,23 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct http_respo
 	    MHD_YES)
 		log_warn("http: invalid content type '%s'", resp->content_type);
 	for (size_t i = 0; i < resp->nheaders; i++)
-		if (MHD_add_response_header(r, resp->header_names[i], resp->header_values[i]) !=
-		    MHD_YES)
-			log_warn("http: invalid response header '%s'", resp->header_names[i]);
+		add_header(r, resp->header_names[i], resp->header_values[i]);
+	add_server_headers(s, conn, r, resp);
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	http_response_release(resp);
 	return ret;
 }
 
-static enum MHD_Result send_error(struct http_server *s, struct MHD_Connection *c, int code,
-				  int status, const char *message)
+static enum MHD_Result send_error(struct http_server *s, struct conn *conn,
+				  struct MHD_Connection *c, int code, int status,
+				  const char *message)
 {
 	struct http_response resp;
 
 	http_response_init(&resp);
 	http_error_response(&s->routes, &resp, code, message, status);
-	return send_response(c, &resp);
+	return send_response(s, conn, c, &resp);
 }
 
 static enum MHD_Result add_param(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -223,15 +297,16 @@ static enum MHD_Result add_param(void *cls, enum MHD_ValueKind kind, const char 
 }
 
 /* Runs a handler that failed: its partial response is dropped for the mapped error. */
-static void handler_failed(struct http_server *s, const char *method, const char *path, int code,
-			   struct error *err, struct http_response *resp)
+static void handler_failed(struct http_server *s, const struct conn *conn, const char *method,
+			   const char *path, int code, struct error *err,
+			   struct http_response *resp)
 {
 	const char *msg = err->msg[0] ? err->msg : error_code_name(code);
 
 	if (http_status_of(code) >= 500)
-		log_warn("http: %s %s: %s", method, path, msg);
+		log_warn("http: %s %s (request %s): %s", method, path, conn->request_id, msg);
 	else
-		log_debug("http: %s %s: %s", method, path, msg);
+		log_debug("http: %s %s (request %s): %s", method, path, conn->request_id, msg);
 	http_error_response(&s->routes, resp, code, msg, 0);
 }
 
@@ -252,16 +327,33 @@ static void route_missing(struct http_server *s, const char *method, const char 
 		http_response_header(resp, "Allow", allow->buf);
 }
 
+/* Calls the route's handler with the request's headers and id at hand for it. */
+static void call_handler(struct http_server *s, struct conn *conn, const struct http_route *route,
+			 struct http_request *req, struct http_response *resp)
+{
+	struct error err = ERROR_INIT;
+	int ret;
+
+	http_request_bind(req, conn->headers, conn->nheaders, conn->request_id);
+	ret = route->fn(req, resp, s->routes.data, &err);
+	http_request_unbind();
+	if (ret < 0) {
+		handler_failed(s, conn, req->method, req->path, ret, &err, resp);
+	} else if (resp->status && (resp->status < 200 || resp->status > 599)) {
+		error_set(&err, ERR_INTERNAL, "handler for '%s' set invalid status %d", req->path,
+			  resp->status);
+		handler_failed(s, conn, req->method, req->path, ERR_INTERNAL, &err, resp);
+	}
+}
+
 static enum MHD_Result dispatch(struct http_server *s, struct conn *conn, struct MHD_Connection *c,
 				const char *path, const char *method)
 {
 	struct http_request req = { .method = method, .path = path };
 	struct http_response resp;
-	struct error err = ERROR_INIT;
 	struct strbuf allow = STRBUF_INIT;
 	const struct http_route *route;
 	const char *problem = http_request_path_problem(path);
-	int ret;
 
 	http_response_init(&resp);
 	MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, add_param, conn);
@@ -284,20 +376,13 @@ static enum MHD_Result dispatch(struct http_server *s, struct conn *conn, struct
 	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	req.body = conn->body.buf;
 	req.body_len = conn->body.len;
-	ret = route->fn(&req, &resp, s->routes.data, &err);
-	if (ret < 0) {
-		handler_failed(s, method, path, ret, &err, &resp);
-	} else if (resp.status && (resp.status < 200 || resp.status > 599)) {
-		error_set(&err, ERR_INTERNAL, "handler for '%s' set invalid status %d", path,
-			  resp.status);
-		handler_failed(s, method, path, ERR_INTERNAL, &err, &resp);
-	}
+	call_handler(s, conn, route, &req, &resp);
 out:
 	strbuf_release(&allow);
-	return send_response(c, &resp);
+	return send_response(s, conn, c, &resp);
 }
 
-/* The declared Content-Length, or -1 if none (MHD has already rejected malformed ones). */
+/* The declared Content-Length (digits only, checked before), or -1 if none. */
 static int64_t content_length(struct MHD_Connection *c)
 {
 	const char *v =
@@ -314,29 +399,149 @@ static int64_t content_length(struct MHD_Connection *c)
 	return (int64_t)n;
 }
 
-/* First call of a request: refuse an announced over-long body before reading any of it. */
-static enum MHD_Result on_headers(struct http_server *s, struct conn *conn,
-				  struct MHD_Connection *c)
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				      size_t key_size, const char *value, size_t value_size)
 {
-	int64_t len = content_length(c);
+	struct conn *conn = cls;
 
+	(void)kind;
+	(void)key_size;
+	(void)value_size;
+	ALLOC_GROW(conn->headers, conn->nheaders + 1, conn->alloc_headers);
+	conn->headers[conn->nheaders].name = key;
+	conn->headers[conn->nheaders].value = value ? value : "";
+	conn->nheaders++;
+	return MHD_YES;
+}
+
+static const char *find_header(const struct conn *conn, const char *name)
+{
+	for (size_t i = 0; i < conn->nheaders; i++)
+		if (!strcasecmp(conn->headers[i].name, name))
+			return conn->headers[i].value;
+	return NULL;
+}
+
+/* The client's X-Request-Id if it is acceptable, else a new random one. */
+static void set_request_id(struct http_server *s, struct conn *conn)
+{
+	const char *theirs = find_header(conn, "X-Request-Id");
+	char id[ID_HEX_LEN + 1];
+
+	if (theirs && http_request_id_is_valid(theirs)) {
+		snprintf(conn->request_id, sizeof(conn->request_id), "%s", theirs);
+		return;
+	}
+	/* unique within the process is enough when the random source fails */
+	if (id_new(id, NULL) < 0)
+		snprintf(id, sizeof(id), "%032" PRIxFAST64, atomic_fetch_add(&s->ids, 1));
+	memcpy(conn->request_id, id, sizeof(id));
+}
+
+/*
+ * True if the request may go on: its route is public or it carries the token. The route is
+ * looked up again at dispatch; a path refused there (400) or unknown (404) needs the token
+ * too, so that an anonymous client learns nothing about what exists. Else *why and
+ * *challenge say what to answer.
+ */
+static int token_ok(const struct http_server *s, const struct conn *conn, const char *url,
+		    const char *method, const char **why, const char **challenge)
+{
+	struct strbuf allow = STRBUF_INIT;
+	const struct http_route *route;
+	const char *auth = find_header(conn, "Authorization"), *cred = NULL, *rest;
+	size_t len = 0;
+
+	route = http_route_find(&s->routes, method, url, &rest, &allow);
+	strbuf_release(&allow);
+	if (route && (route->flags & HTTP_ROUTE_PUBLIC))
+		return 1;
+	if (auth)
+		cred = http_bearer_credentials(auth, &len);
+	if (cred && http_token_matches(s->token_digest, cred, len))
+		return 1;
+	if (!auth) {
+		*why = "this endpoint needs 'Authorization: Bearer <token>'";
+		*challenge = "Bearer realm=\"ferry\"";
+	} else if (!cred) {
+		*why = "the Authorization header is not 'Bearer <token>'";
+		*challenge = "Bearer realm=\"ferry\", error=\"invalid_request\"";
+	} else {
+		*why = "the bearer token is not valid";
+		*challenge = "Bearer realm=\"ferry\", error=\"invalid_token\"";
+	}
+	return 0;
+}
+
+static enum MHD_Result send_401(struct http_server *s, struct conn *conn, struct MHD_Connection *c,
+				const char *why, const char *challenge)
+{
+	struct http_response resp;
+
+	http_response_init(&resp);
+	http_error_response(&s->routes, &resp, ERR_AUTH, why, 401);
+	if (resp.nheaders < HTTP_MAX_HEADERS)
+		http_response_header(&resp, "WWW-Authenticate", challenge);
+	return send_response(s, conn, c, &resp);
+}
+
+/*
+ * First call of a request, with its headers read and its body not: refuse what must not reach
+ * a handler before reading any of the body. A response queued now makes MHD close the
+ * connection after it, so the unread body is never taken for the next request.
+ */
+static enum MHD_Result on_headers(struct http_server *s, struct conn *conn,
+				  struct MHD_Connection *c, const char *url, const char *method,
+				  const char *version)
+{
+	const char *problem, *challenge;
+	int64_t len;
+
+	MHD_get_connection_values_n(c, MHD_HEADER_KIND, collect_header, conn);
+	set_request_id(s, conn);
 	conn->phase = PHASE_BODY;
+	problem = http_headers_problem(conn->headers, conn->nheaders,
+				       !strcmp(version, MHD_HTTP_VERSION_1_0));
+	if (problem) {
+		log_info("http: %s %s (request %s): 400: %s", method, url, conn->request_id,
+			 problem);
+		conn->phase = PHASE_DONE;
+		return send_error(s, conn, c, ERR_INVALID, 400, problem);
+	}
+	if (s->has_token && !token_ok(s, conn, url, method, &problem, &challenge)) {
+		log_info("http: %s %s (request %s): 401: %s", method, url, conn->request_id,
+			 problem);
+		conn->phase = PHASE_DONE;
+		return send_401(s, conn, c, problem, challenge);
+	}
+	len = content_length(c);
 	if (len > 0 && (uint64_t)len > s->max_body) {
 		char msg[128];
 
 		conn->phase = PHASE_DONE;
 		snprintf(msg, sizeof(msg), "request body of %" PRId64 " bytes exceeds %zu", len,
 			 s->max_body);
-		return send_error(s, c, ERR_TOOBIG, 413, msg);
+		return send_error(s, conn, c, ERR_TOOBIG, 413, msg);
 	}
 	if (len > 0)
 		strbuf_grow(&conn->body, (size_t)len < PREALLOC_MAX ? (size_t)len : PREALLOC_MAX);
+	conn->body_start_ms = http_now_ms();
+	http_deadline_set(&conn->deadline, conn->body_start_ms + s->timeout_ms);
 	return MHD_YES;
+}
+
+/* The body's deadline grows by a second for every HTTP_MIN_BODY_RATE bytes received. */
+static void extend_deadline(struct http_server *s, struct conn *conn)
+{
+	int64_t earned = (int64_t)(conn->received / HTTP_MIN_BODY_RATE) * 1000;
+
+	http_deadline_set(&conn->deadline, conn->body_start_ms + s->timeout_ms + earned);
 }
 
 static enum MHD_Result on_body(struct http_server *s, struct conn *conn, const char *data, size_t n)
 {
 	conn->received += n;
+	extend_deadline(s, conn);
 	if (conn->flags & REQ_TOOBIG) {
 		if (conn->received - s->max_body <= DRAIN_MAX)
 			return MHD_YES;
@@ -360,12 +565,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct conn *conn = *con_cls;
 	char msg[128];
 
-	(void)version;
 	if (!conn)
 		return MHD_NO; /* no connection context: cannot happen, close the connection */
 	switch (conn->phase) {
 	case PHASE_HEADERS:
-		return on_headers(s, conn, c);
+		return on_headers(s, conn, c, url, method, version);
 	case PHASE_BODY:
 		if (*upload_data_size) {
 			size_t n = *upload_data_size;
@@ -373,11 +577,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			*upload_data_size = 0;
 			return on_body(s, conn, upload_data, n);
 		}
+		/* the whole request is in: the handler's time is not the client's */
+		http_deadline_set(&conn->deadline, 0);
 		conn->phase = PHASE_DONE;
 		if (!(conn->flags & REQ_TOOBIG))
 			return dispatch(s, conn, c, url, method);
 		snprintf(msg, sizeof(msg), "request body exceeds %zu bytes", s->max_body);
-		return send_error(s, c, ERR_TOOBIG, 413, msg);
+		return send_error(s, conn, c, ERR_TOOBIG, 413, msg);
 	default:
 		return MHD_NO;
 	}
@@ -467,52 +673,109 @@ static void options_resolve(struct http_options *o, const struct http_options *o
 		o->threads = o->max_connections;
 }
 
+/* Checks what options_resolve cannot default, and loads the TLS files and the token digest. */
+static int setup_security(struct http_server *s, const struct http_options *o, struct error *err)
+{
+	int rc;
+
+	if (!o->tls_cert != !o->tls_key)
+		return error_set(err, ERR_USAGE, "TLS needs both a certificate and a key file");
+	if (o->token && !*o->token)
+		return error_set(err, ERR_INVALID, "the bearer token is empty");
+	if (o->tls_cert) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+			return error_set(err, ERR_UNSUPPORTED,
+					 "this libmicrohttpd was built without TLS support");
+		if ((rc = http_tls_load(&s->tls, o->tls_cert, o->tls_key, err)) < 0)
+			return rc;
+	}
+	if (o->token) {
+		http_token_digest(s->token_digest, o->token, strlen(o->token));
+		s->has_token = 1;
+	}
+	return 0;
+}
+
+/* Options that depend on the configuration, ended by MHD_OPTION_END; items holds 6. */
+static void optional_items(struct MHD_OptionItem *items, const struct http_server *s,
+			   const struct http_options *o)
+{
+	size_t n = 0;
+
+	if (o->threads > 1)
+		items[n++] =
+		    (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, o->threads, NULL };
+	if (s->tls.cert) {
+		items[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls.cert };
+		items[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls.key };
+		items[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
+						      (void *)TLS_PRIORITIES };
+	}
+	items[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+}
+
+static void server_free(struct http_server *s)
+{
+	http_reaper_stop(s->reaper);
+	http_tls_release(&s->tls);
+	OPENSSL_cleanse(s->token_digest, sizeof(s->token_digest));
+	free(s);
+}
+
 int http_server_start(struct http_server **out, const struct http_options *opts,
 		      const struct http_routes *routes, struct error *err)
 {
 	struct http_options o;
-	struct http_server *s;
-	struct MHD_OptionItem pool[2] = { { MHD_OPTION_END, 0, NULL },
-					  { MHD_OPTION_END, 0, NULL } };
+	struct http_server *s = xcalloc(1, sizeof(*s));
+	struct MHD_OptionItem items[6];
 	unsigned flags =
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	const union MHD_DaemonInfo *info;
 	int fd = -1, family = AF_INET, ret;
 
 	options_resolve(&o, opts);
-	ignore_sigpipe();
-	if ((ret = listen_socket(&fd, &family, o.host, o.port, err)) < 0)
-		return ret;
-	if (family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	if (o.threads > 1)
-		pool[0] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, o.threads, NULL };
-
-	s = xcalloc(1, sizeof(*s));
 	s->routes = *routes;
 	s->max_body = o.max_body;
+	s->timeout_ms = (int64_t)o.timeout_seconds * 1000;
 	atomic_init(&s->in_flight, 0);
+	atomic_init(&s->draining, 0);
+	atomic_init(&s->ids, 1);
+	if ((ret = setup_security(s, &o, err)) < 0 ||
+	    (ret = http_reaper_start(&s->reaper, err)) < 0)
+		goto fail;
+	ignore_sigpipe();
+	if ((ret = listen_socket(&fd, &family, o.host, o.port, err)) < 0)
+		goto fail;
+	if (family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (s->tls.cert)
+		flags |= MHD_USE_TLS;
+	optional_items(items, s, &o);
 	/* MHD closes fd itself when it fails past option parsing, so it is not closed here */
 	starting = 1;
 	s->daemon = MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_ARRAY, pool,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_ARRAY, items,
 	    MHD_OPTION_CONNECTION_LIMIT, o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-	    o.timeout_seconds, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+	    o.timeout_seconds, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+	    MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
 	    MHD_OPTION_END);
 	starting = 0;
 	if (!s->daemon) {
-		free(s);
-		return error_set(err, ERR_INTERNAL, "cannot start the http server on '%s' port %u",
-				 o.host, (unsigned)o.port);
+		ret = error_set(err, ERR_INTERNAL, "cannot start the http server on '%s' port %u",
+				o.host, (unsigned)o.port);
+		goto fail;
 	}
 	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : o.port;
-	log_debug("http: listening on '%s' port %u with %u threads", o.host, (unsigned)s->port,
-		  o.threads);
+	log_debug("http: listening on '%s' port %u with %u threads%s", o.host, (unsigned)s->port,
+		  o.threads, s->tls.cert ? " (TLS)" : "");
 	*out = s;
 	return 0;
+fail:
+	server_free(s);
+	return ret;
 }
 
 uint16_t http_server_port(const struct http_server *s)
@@ -520,18 +783,30 @@ uint16_t http_server_port(const struct http_server *s)
 	return s->port;
 }
 
-void http_server_stop(struct http_server *s)
+void http_server_quiesce(struct http_server *s)
 {
 	MHD_socket fd;
-	struct timespec ms = { 0, 1000000L };
 
-	if (!s)
+	if (!s || atomic_exchange(&s->draining, 1))
 		return;
 	fd = MHD_quiesce_daemon(s->daemon);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
-	for (int i = 0; i < STOP_WAIT_MS && atomic_load(&s->in_flight) > 0; i++)
+}
+
+void http_server_stop(struct http_server *s)
+{
+	struct timespec ms = { 0, 1000000L };
+
+	if (!s)
+		return;
+	http_server_quiesce(s);
+	for (int i = 0; i < HTTP_STOP_WAIT_MS && atomic_load(&s->in_flight) > 0; i++)
 		nanosleep(&ms, NULL);
+	if (atomic_load(&s->in_flight) > 0)
+		log_warn("http: stopping with %d requests still running",
+			 atomic_load(&s->in_flight));
+	/* MHD's last connection notifications use the reaper: it goes after the daemon */
 	MHD_stop_daemon(s->daemon);
-	free(s);
+	server_free(s);
 }

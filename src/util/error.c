@@ -84,6 +84,8 @@ const char *error_code_name(int code)
 		return "conflict";
 	case ERR_INTERNAL:
 		return "internal";
+	case ERR_AUTH:
+		return "unauthorized";
 	}
 	return "unknown";
 }

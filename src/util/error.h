@@ -19,6 +19,7 @@ enum error_code {
 	ERR_TOOBIG = -8,      /* input exceeds a size cap */
 	ERR_CONFLICT = -9,    /* state changed underneath us */
 	ERR_INTERNAL = -10,   /* a library we call failed in a way the user cannot fix */
+	ERR_AUTH = -11,	      /* missing or wrong credentials (HTTP 401) */
 };
 
 #define ERROR_MSG_SIZE 512
