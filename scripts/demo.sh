@@ -139,6 +139,65 @@ show ferry eval models:/churn@production --data data/batch_01.csv
 show ferry predict models:/churn/2 --data data/batch_01.csv --id state --out predictions.csv
 show head -4 predictions.csv
 
+step "serve production: one server, three protocols, every prediction logged"
+"$FERRY" serve models:/churn@production --port 0 --poll-ms 300 >"$work/serve.out" 2>"$work/serve.err" &
+serve_pid=$!
+for _ in $(seq 100); do
+	surl=$(sed -n 's/^listening on //p' "$work/serve.out")
+	[ -n "$surl" ] && break
+	sleep 0.1
+done
+echo "$ ferry serve models:/churn@production --port 0 &      # $surl"
+row='{"dataframe_split": {"columns": ["state", "account_length", "area_code", "international_plan", "voice_mail_plan", "number_vmail_messages", "total_day_minutes", "total_day_calls", "total_day_charge", "total_eve_minutes", "total_eve_calls", "total_eve_charge", "total_night_minutes", "total_night_calls", "total_night_charge", "total_intl_minutes", "total_intl_calls", "total_intl_charge", "number_customer_service_calls"], "data": [["KS", 128, "area_code_415", "no", "yes", 25, 265.1, 110, 45.07, 197.4, 99, 16.78, 244.7, 91, 11.01, 10.0, 3, 2.7, 1]]}}'
+printf '$ curl -X POST %s/invocations -d '"'"'{"dataframe_split": ...}'"'"'     # MLflow\n' "$surl"
+curl -s -X POST -H 'Content-Type: application/json' "$surl/invocations?predict_proba=true" -d "$row"
+echo
+oip=$(printf '%s' "$row" | jq -c '.dataframe_split as $d | {id: "demo-1", inputs: [range($d.columns | length) as $i | {name: $d.columns[$i], shape: [1], datatype: (if ($d.data[0][$i] | type) == "string" then "BYTES" else "FP64" end), data: [$d.data[0][$i]]}]}')
+printf '$ curl -X POST %s/v2/models/churn/infer -d '"'"'{"inputs": [...]}'"'"'     # Open Inference Protocol v2\n' "$surl"
+curl -s -X POST -H 'Content-Type: application/json' "$surl/v2/models/churn/infer" -d "$oip" | jq -c '{model_name, model_version, id, outputs: [.outputs[] | {name, data}]}'
+kserve=$(printf '%s' "$row" | jq -c '.dataframe_split as $d | {instances: [[range($d.columns | length) as $i | {key: $d.columns[$i], value: $d.data[0][$i]}] | from_entries]}')
+printf '$ curl -X POST %s/v1/models/churn:predict -d '"'"'{"instances": [...]}'"'"'     # KServe v1\n' "$surl"
+curl -s -X POST -H 'Content-Type: application/json' "$surl/v1/models/churn:predict" -d "$kserve"
+echo
+
+step "promote while clients keep predicting: the server follows the alias, no request fails"
+printf '%s' "$oip" >"$work/oip.json"
+python3 - "$surl" "$work/oip.json" "$work/stop-load" <<'PY' &
+import http.client, os, sys, threading, time, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1]); body = open(sys.argv[2], "rb").read()
+deadline = time.time() + 60  # bounded: stops when told to, or after a minute
+res = {"ok": 0, "failed": 0, "versions": set()}; lock = threading.Lock()
+def client():
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    while not os.path.exists(sys.argv[3]) and time.time() < deadline:
+        c.request("POST", "/v2/models/churn/infer", body=body, headers={"Content-Type": "application/json"})
+        r = c.getresponse(); data = r.read()
+        with lock:
+            if not res["ok"]:
+                open(sys.argv[3] + ".running", "w").close()
+            res["ok" if r.status == 200 else "failed"] += 1
+            if r.status == 200:
+                import json; res["versions"].add(json.loads(data)["model_version"])
+ts = [threading.Thread(target=client) for _ in range(4)]; [t.start() for t in ts]; [t.join() for t in ts]
+print("load: %d requests answered, %d failed, versions seen: %s" % (res["ok"], res["failed"], ", ".join(sorted(res["versions"]))))
+PY
+load_pid=$!
+for _ in $(seq 100); do [ -e "$work/stop-load.running" ] && break; sleep 0.1; done
+sleep 0.5
+show ferry models promote churn 2 --to production --gate "f1 >= champion" --data data/batch_01.csv
+sleep 1
+touch "$work/stop-load"
+wait "$load_pid"
+grep 'swapped' "$work/serve.err" || true
+
+step "Prometheus metrics, and the inference log monitoring will read"
+printf '$ curl %s/metrics | grep -E "^ferry_(model_info|http_requests_total|predictions_total)"\n' "$surl"
+curl -s "$surl/metrics" | grep -E '^ferry_(model_info|http_requests_total|predictions_total)'
+kill -TERM "$serve_pid"
+wait "$serve_pid" || true
+printf '$ cut -f1 .ferry/inference/churn/00000001.log | sed -n 2p | jq -c .\n'
+cut -f1 .ferry/inference/churn/00000001.log | sed -n 2p | jq -c '{type, request_id, model, version, latency_us, output}'
+
 step "reproduce a registered version from its recorded data version and parameters"
 show ferry models reproduce churn/2
 

@@ -102,5 +102,6 @@ int cmd_log(int argc, const char **argv, struct ctx *ctx);
 int cmd_run(int argc, const char **argv, struct ctx *ctx);
 int cmd_server(int argc, const char **argv, struct ctx *ctx);
 int cmd_models(int argc, const char **argv, struct ctx *ctx);
+int cmd_serve(int argc, const char **argv, struct ctx *ctx);
 
 #endif

@@ -16,6 +16,8 @@ const struct command commands[] = {
 	  "run a command as a tracked run (ferry run -- CMD ...)" },
 	{ "log", cmd_log, 0, "log a metric, param or tag into the current run" },
 	{ "server", cmd_server, 0, "serve the MLflow tracking API on the project's store" },
+	{ "serve", cmd_serve, 0,
+	  "serve a model's predictions over HTTP (MLflow, OIP v2, KServe v1), hot-swapped" },
 	{ "config", cmd_config, 0, "show or check the project configuration" },
 	{ "store", cmd_store, 0, "inspect and check the metadata store" },
 	{ "version", cmd_version, 0, "show ferry's version and the libraries it uses" },

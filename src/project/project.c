@@ -6,8 +6,8 @@
 #include "util/strbuf.h"
 
 /*
- * Entries of .ferry/.gitignore: the store, the cache and the checked-out registered models
- * (models/) are local; config.yaml is committed.
+ * Entries of .ferry/.gitignore: the store, the cache, the checked-out registered models
+ * (models/) and the inference logs (inference/) are local; config.yaml is committed.
  */
 static const char project_gitignore[] =
     "# Local state of this ferry project; config.yaml is the only file to commit.\n"
@@ -15,7 +15,8 @@ static const char project_gitignore[] =
     "/ferry.db-*\n"
     "/cache/\n"
     "/tmp/\n"
-    "/models/\n";
+    "/models/\n"
+    "/inference/\n";
 
 /* Returns a malloc'd copy of path without its last component, or NULL at the root. */
 static char *parent_dir(const char *path)
