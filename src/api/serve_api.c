@@ -82,32 +82,58 @@ static void set_error(struct serve_error *se, enum serve_protocol proto, int sta
 	snprintf(se->msg, sizeof(se->msg), "%s", msg);
 }
 
-/* A cell as the text field the model's preprocessing reads. */
-static void cell_field(struct csv_field *f, const struct serve_cell *c, char *numbuf)
+/*
+ * A cell's text for the model's preprocessing: numbers in their shortest exact form, booleans
+ * as true/false, missing as empty. tmp has room for a number.
+ */
+static const char *cell_text(const struct serve_cell *c, size_t *len, char tmp[SERVE_DOUBLE_SIZE])
 {
 	switch (c->type) {
-	case SERVE_CELL_NULL:
-		f->str = "";
-		f->len = 0;
-		break;
 	case SERVE_CELL_STRING:
-		f->str = c->str;
-		f->len = c->len;
-		break;
+		*len = c->len;
+		return c->str;
 	case SERVE_CELL_BOOL:
-		f->str = c->str ? c->str : c->b ? "true" : "false";
-		f->len = c->str ? c->len : strlen(f->str);
-		break;
+		*len = c->b ? 4 : 5;
+		return c->b ? "true" : "false";
 	case SERVE_CELL_NUMBER:
-		if (c->str) {
-			f->str = c->str;
-			f->len = c->len;
-		} else {
-			f->len = serve_format_double(numbuf, c->num);
-			f->str = numbuf;
-		}
-		break;
+		*len = serve_format_double(tmp, c->num);
+		return tmp;
+	default:
+		*len = 0;
+		return "";
 	}
+}
+
+/*
+ * The cells as CSV fields, their text copied into *text: the preprocessing reads fields a word
+ * at a time, so each needs its NUL and CSV_FIELD_PADDING readable bytes after it, as the CSV
+ * reader's fields have.
+ */
+static struct csv_field *cells_to_fields(const struct serve_input *in, char **text)
+{
+	size_t ncells = in->nrows * in->ncols, ncols = in->ncols ? in->ncols : 1, total = 0, at = 0;
+	struct csv_field *fields = xcalloc(ncells ? ncells : 1, sizeof(*fields));
+	char tmp[SERVE_DOUBLE_SIZE];
+
+	for (size_t i = 0; i < ncells; i++) {
+		size_t len;
+
+		cell_text(&in->cells[i], &len, tmp);
+		total += len + 1 + CSV_FIELD_PADDING;
+	}
+	*text = xcalloc(total ? total : 1, 1);
+	for (size_t i = 0; i < ncells; i++) {
+		size_t len;
+		const char *str = cell_text(&in->cells[i], &len, tmp);
+
+		memcpy(*text + at, str, len);
+		fields[i].str = *text + at;
+		fields[i].len = len;
+		fields[i].line = i / ncols + 1;
+		fields[i].col = (uint32_t)(i % ncols + 1);
+		at += len + 1 + CSV_FIELD_PADDING;
+	}
+	return fields;
 }
 
 static json_t *cell_json(const struct serve_cell *c)
@@ -188,20 +214,15 @@ static int score_and_answer(struct serve_api *api, const struct http_request *re
 			    struct serve_input *in, enum serve_protocol proto, double t0,
 			    struct serve_error *se)
 {
-	size_t ncells = in->nrows * in->ncols, width = model_output_width(&sm->m);
-	struct csv_field *fields = xcalloc(ncells ? ncells : 1, sizeof(*fields));
-	char *numbuf = xmalloc((ncells ? ncells : 1) * SERVE_DOUBLE_SIZE);
+	size_t width = model_output_width(&sm->m);
+	char *text = NULL;
+	struct csv_field *fields = cells_to_fields(in, &text);
 	double *out = xmalloc((in->nrows ? in->nrows : 1) * width * sizeof(*out));
 	size_t *labels = xcalloc(in->nrows ? in->nrows : 1, sizeof(*labels));
 	struct serve_output o = { 0 };
 	struct error err = ERROR_INIT;
 	int rc;
 
-	for (size_t i = 0; i < ncells; i++) {
-		cell_field(&fields[i], &in->cells[i], numbuf + i * SERVE_DOUBLE_SIZE);
-		fields[i].line = i / (in->ncols ? in->ncols : 1) + 1;
-		fields[i].col = (uint32_t)(i % (in->ncols ? in->ncols : 1) + 1);
-	}
 	rc = serve_score(sm, (const char *const *)in->names, in->ncols, in->nrows, fields, out,
 			 labels, &err);
 	if (rc) {
@@ -237,7 +258,7 @@ static int score_and_answer(struct serve_api *api, const struct http_request *re
 	log_rows(api, req, sm, in, &o, (int64_t)((now_seconds() - t0) * 1e6));
 out:
 	free(fields);
-	free(numbuf);
+	free(text);
 	free(out);
 	free(labels);
 	return rc;
