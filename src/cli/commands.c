@@ -9,7 +9,7 @@ const struct command commands[] = {
 	{ "train", cmd_train, 0, "train a model on a CSV file, evaluate it, write the artifact" },
 	{ "eval", cmd_eval, 0, "print a saved model's metrics on labelled data" },
 	{ "predict", cmd_predict, 0, "score a CSV file with a saved model (batch predictions)" },
-	{ "models", cmd_models, NEED_STORE,
+	{ "models", cmd_models, 0,
 	  "the model registry: register, alias, promote, rollback, lineage, ..." },
 	{ "runs", cmd_runs, 0, "list, show and compare recorded runs" },
 	{ "run", cmd_run, NEED_PROJECT | NEED_TRACKING,
