@@ -7,6 +7,7 @@
 #include "api/mlflow.h"
 #include "util/strbuf.h"
 #include "helpers.h"
+#include "mlflow_call.h"
 
 #include <jansson.h>
 
@@ -16,15 +17,8 @@ struct fixture {
 	struct http_routes routes;
 };
 
-/* One call's answer. */
-struct answer {
-	int status;
-	char *body;
-	json_t *json;
-};
-
 static struct fixture fx;
-static struct answer ans;
+static struct mlflow_answer ans;
 
 static int setup(void **state)
 {
@@ -47,10 +41,7 @@ static int teardown(void **state)
 	mlflow_api_free(fx.api);
 	test_tmpdir_remove(fx.dir);
 	free(fx.uri);
-	json_decref(ans.json);
-	ans.json = NULL;
-	free(ans.body);
-	ans.body = NULL;
+	mlflow_answer_release(&ans);
 	return 0;
 }
 
@@ -58,30 +49,7 @@ static int teardown(void **state)
 static void call_full(const char *method, const char *path, const char *ctype, const char *body,
 		      const struct http_param *query, size_t nquery)
 {
-	struct http_request req = {
-		method, path, "", query, nquery, ctype, body ? body : "", body ? strlen(body) : 0
-	};
-	struct http_response resp = { 0 };
-	struct error err = ERROR_INIT;
-	const struct http_route *r = NULL;
-	int rc;
-
-	strbuf_init(&resp.body, 0);
-	for (size_t i = 0; i < fx.routes.nroutes && !r; i++)
-		if (!strcmp(fx.routes.routes[i].path, path) &&
-		    !strcmp(fx.routes.routes[i].method, method))
-			r = &fx.routes.routes[i];
-	if (!r)
-		fail_msg("no route %s %s", method, path);
-	rc = r->fn(&req, &resp, fx.routes.data, &err);
-	if (rc < 0)
-		fx.routes.map_error(&resp, rc, err.msg);
-	ans.status = resp.status ? resp.status : 200;
-	free(ans.body);
-	ans.body = xstrdup(resp.body.buf);
-	json_decref(ans.json);
-	ans.json = json_loads(ans.body, JSON_DECODE_ANY, NULL);
-	strbuf_release(&resp.body);
+	mlflow_test_call(&fx.routes, &ans, method, path, ctype, body, query, nquery);
 }
 
 static void post(const char *endpoint, const char *body)
