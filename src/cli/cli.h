@@ -103,5 +103,10 @@ int cmd_run(int argc, const char **argv, struct ctx *ctx);
 int cmd_server(int argc, const char **argv, struct ctx *ctx);
 int cmd_models(int argc, const char **argv, struct ctx *ctx);
 int cmd_serve(int argc, const char **argv, struct ctx *ctx);
+int cmd_monitor(int argc, const char **argv, struct ctx *ctx);
+int cmd_repro(int argc, const char **argv, struct ctx *ctx);
+int cmd_status(int argc, const char **argv, struct ctx *ctx);
+int cmd_metrics(int argc, const char **argv, struct ctx *ctx);
+int cmd_params(int argc, const char **argv, struct ctx *ctx);
 
 #endif
