@@ -104,6 +104,9 @@ int cmd_server(int argc, const char **argv, struct ctx *ctx);
 int cmd_models(int argc, const char **argv, struct ctx *ctx);
 int cmd_serve(int argc, const char **argv, struct ctx *ctx);
 int cmd_monitor(int argc, const char **argv, struct ctx *ctx);
+/* 'ferry monitor run' and 'ferry monitor history' (cmd_monitor_run.c), dispatched by cmd_monitor. */
+int cmd_monitor_run(int argc, const char **argv, struct ctx *ctx);
+int cmd_monitor_history(int argc, const char **argv, struct ctx *ctx);
 int cmd_repro(int argc, const char **argv, struct ctx *ctx);
 int cmd_status(int argc, const char **argv, struct ctx *ctx);
 int cmd_metrics(int argc, const char **argv, struct ctx *ctx);
