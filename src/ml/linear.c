@@ -4,6 +4,7 @@
  */
 #include "util/common.h"
 #include "ml/linear.h"
+#include "ml/blas_dl.h"
 
 #include <float.h>
 #include <lapacke.h>
@@ -162,7 +163,7 @@ int linear_fit(struct linear_model *out, const double *X, size_t n, size_t d, co
 	size_t lda, rows;
 	int ret = check_input(X, n, d, y, params, err);
 
-	if (ret)
+	if (ret || (ret = blas_require(err)))
 		return ret;
 	/* ridge stacks d more rows under Xc; lstsq returns d values in b even when n < d */
 	lda = params->alpha > 0.0 ? n + d : n;

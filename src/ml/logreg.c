@@ -4,6 +4,7 @@
  */
 #include "util/common.h"
 #include "ml/logreg.h"
+#include "ml/blas_dl.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -682,7 +683,7 @@ int logreg_fit(struct logreg_model *out, const double *X, size_t n, size_t d, co
 	double bmean = 0.0;
 	int ret = check_args(X, n, d, y, k, params, err);
 
-	if (ret)
+	if (ret || (ret = blas_require(err)))
 		return ret;
 	pb.X = X;
 	pb.y = y;
