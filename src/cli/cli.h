@@ -108,6 +108,7 @@ int cmd_monitor(int argc, const char **argv, struct ctx *ctx);
 int cmd_monitor_run(int argc, const char **argv, struct ctx *ctx);
 int cmd_monitor_history(int argc, const char **argv, struct ctx *ctx);
 int cmd_repro(int argc, const char **argv, struct ctx *ctx);
+int cmd_retrain(int argc, const char **argv, struct ctx *ctx);
 int cmd_status(int argc, const char **argv, struct ctx *ctx);
 int cmd_metrics(int argc, const char **argv, struct ctx *ctx);
 int cmd_params(int argc, const char **argv, struct ctx *ctx);

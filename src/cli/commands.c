@@ -24,6 +24,8 @@ const struct command commands[] = {
 	{ "status", cmd_status, 0, "which pipeline stages are stale, and why" },
 	{ "metrics", cmd_metrics, 0, "show and diff the pipeline's metrics files" },
 	{ "params", cmd_params, 0, "diff the pipeline's parameters against a git revision" },
+	{ "retrain", cmd_retrain, 0,
+	  "close the loop: on drift or a quality drop retrain, gate, promote or keep" },
 	{ "config", cmd_config, 0, "show or check the project configuration" },
 	{ "store", cmd_store, 0, "inspect and check the metadata store" },
 	{ "version", cmd_version, 0, "show ferry's version and the libraries it uses" },
