@@ -33,17 +33,26 @@ enum ks_mode {
 	KS_ASYMP, /* kstwo.sf(D, round(n1 n2 / (n1 + n2))): the finite-n Kolmogorov distribution */
 };
 
+/* After the exact method the statistic is h / lcm(n1, n2), rounded to the lattice as scipy. */
 struct ks_result {
 	double statistic;  /* D = max |F1 - F2| */
-	double pvalue;	   /* two-sided, in [0, 1] */
+	double pvalue;	   /* two-sided, in [0, 1] (NaN as described below) */
 	enum ks_mode mode; /* KS_EXACT or KS_ASYMP: the one actually used (auto resolves) */
 };
 
-/* ref and cur sorted ascending, n1, n2 >= 1. ERR_INVALID for an empty sample. */
+/*
+ * ref and cur sorted ascending, n1, n2 >= 1. ERR_INVALID for an empty sample. KS_EXACT falls
+ * back to KS_ASYMP where scipy does (lcm too big, or the recursion leaves [0, 1]); out->mode
+ * says which was used. The p-value is NaN only where scipy's is (asymp with n1 = n2 = 1).
+ * Cost: O(n1 + n2) for D; the exact p-value O(n1 n2 D) at worst (max(n1, n2) <= 10000 on auto).
+ */
 int drift_ks_2samp(const double *ref, size_t n1, const double *cur, size_t n2, enum ks_mode mode,
 		   struct ks_result *out, struct error *err);
 
-/* kstwo.sf(d, n): P(D_n >= d) for the one-sample two-sided statistic with n observations. */
+/*
+ * kstwo.sf(d, n): P(D_n >= d) for the one-sample two-sided statistic with n observations; NaN
+ * unless n is a whole number >= 1. O(n) at worst (the Smirnov sum, n <= 1e6).
+ */
 double drift_kstwo_sf(double d, double n);
 
 /* ---- Wasserstein -------------------------------------------------------------------------- */
@@ -51,16 +60,21 @@ double drift_kstwo_sf(double d, double n);
 /* scipy.stats.wasserstein_distance(ref, cur) (first Wasserstein distance, unit weights). */
 double drift_wasserstein(const double *ref, size_t n1, const double *cur, size_t n2);
 
+/* numpy.std(x) (population, ddof 0); NaN for n 0. */
+double drift_std_pop(const double *x, size_t n);
+
 /* Evidently's "wasserstein": drift_wasserstein / max(std(ref, ddof=0), 0.001). */
 double drift_wasserstein_norm(const double *ref, size_t n1, const double *cur, size_t n2);
 
 /* ---- binning for PSI, KL and Jensen-Shannon (Evidently's get_binned_data) ---------------- */
 
 /*
- * Shares of ref and cur per bin. Numeric columns with more than 20 distinct reference values
- * (ref_nunique > 20) get numpy's Sturges bins over ref and cur combined (edges over [min, max],
- * bins closed on the left, the last also on the right); other numeric columns get one bin per
- * distinct value of ref and cur. Categorical columns are binned by the caller (their counts).
+ * Counts of ref and cur per bin. Numeric columns with more than 20 distinct reference values
+ * (ref_nunique > 20) get numpy's Sturges bins over ref and cur combined (edges as
+ * np.histogram_bin_edges: linspace over [min, max], or [v - 0.5, v + 0.5] for one value; counted
+ * as np.histogram with an edge array: bins closed on the left, the last also on the right);
+ * other numeric columns get one bin per distinct value of ref and cur. Categorical columns are
+ * binned by the caller (their counts).
  */
 struct drift_bins {
 	size_t n;      /* bins */
@@ -110,7 +124,7 @@ int drift_chi2_contingency(const uint64_t *ref_counts, const uint64_t *cur_count
 
 /*
  * Evidently's z test: pooled two-proportion z test on the indicator "value is not key 0" (key 0
- * is the first key in sorted order); p = 2 (1 - Phi(|z|)); p = 1 when both sides hold one
+ * is the first key in sorted order with a nonzero count); p = 2 (1 - Phi(|z|)); p = 1 when both sides hold one
  * identical constant.
  */
 int drift_z_test(const uint64_t *ref_counts, const uint64_t *cur_counts, size_t n,
@@ -139,6 +153,12 @@ double drift_default_threshold(enum drift_test t);
 bool drift_test_is_pvalue(enum drift_test t);
 /* ks: score <= threshold; chisquare and z: score < threshold; distances: score >= threshold. */
 bool drift_decide(enum drift_test t, double score, double threshold);
+
+/*
+ * Evidently's dataset drift: n_drifted / n_columns >= drift_share (0 means the default 0.5;
+ * exactly half counts as drift); false without columns.
+ */
+bool drift_dataset_drift(size_t n_drifted, size_t n_columns, double drift_share);
 
 /*
  * Evidently's _get_default_stattest: n_ref is the reference's non-missing count, n_unique the
