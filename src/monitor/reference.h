@@ -24,4 +24,24 @@ struct error;
 int monitor_reference_load(struct table **out, const struct model *m, const char *cache_dir,
 			   const char *root, struct error *err);
 
+/*
+ * The file monitor_reference_load reads (a new string, the caller's), found and verified the
+ * same way: for callers that stream it (quality metrics). Same errors.
+ */
+int monitor_reference_locate(char **out, const struct model *m, const char *cache_dir,
+			     const char *root, struct error *err);
+
+/* Loads the file at path (a located reference) with the NA tokens the model recorded. */
+int monitor_reference_read(struct table **out, const struct model *m, const char *path,
+			   struct error *err);
+
+/*
+ * Checks that t (read from name) can be scored by m: every feature column is present, and a
+ * feature the model reads as numbers is not text. ERR_INVALID naming the file, the column and
+ * the model's features otherwise ("ref.csv: column 'age' is missing (the model reads age,
+ * plan, ...)").
+ */
+int monitor_reference_check(const struct model *m, const struct table *t, const char *name,
+			    struct error *err);
+
 #endif
