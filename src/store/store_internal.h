@@ -202,4 +202,29 @@ extern const struct store_ops store_http_ops;
 /* Formats an experiment id as MLflow does ("0", "1", ...); the caller frees. */
 char *store_experiment_id_str(int64_t id);
 
+/*
+ * Monitoring (store/store_monitor.h): store_monitor.c checks the arguments and calls these for
+ * SQLite stores (store_sqlite_monitor.c); other backends answer ERR_UNSUPPORTED.
+ */
+struct store_new_monitor_result;
+struct store_monitor_results;
+struct store_alert_state;
+struct store_alert_state_put;
+struct store_new_alert_event;
+struct store_alert_events;
+int store_sqlite_monitor_record(struct store *st, int64_t *out_result_id, int64_t *event_ids,
+				const struct store_new_monitor_result *r,
+				const struct store_alert_state_put *states, size_t n_states,
+				const struct store_new_alert_event *events, size_t n_events,
+				struct error *err);
+int store_sqlite_monitor_results(struct store *st, struct store_monitor_results *out,
+				 const char *model, int64_t limit, bool with_report,
+				 struct error *err);
+int store_sqlite_alert_state_get(struct store *st, struct store_alert_state *out, const char *model,
+				 const char *rule, struct error *err);
+int store_sqlite_alert_event_set_webhook(struct store *st, int64_t event_id, const char *status,
+					 const char *detail, struct error *err);
+int store_sqlite_alert_events(struct store *st, struct store_alert_events *out, const char *model,
+			      int64_t limit, struct error *err);
+
 #endif
