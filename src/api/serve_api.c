@@ -12,6 +12,7 @@
 #include "api/serve_input.h"
 #include "http/prom.h"
 #include "monitor/infer_log.h"
+#include "monitor/live.h"
 #include "serve/serve.h"
 #include "util/id.h"
 #include "util/strbuf.h"
@@ -19,6 +20,7 @@
 struct serve_api {
 	struct serve_engine *engine;
 	struct infer_log *log;
+	bool monitored; /* live monitoring is on: /feedback feeds it */
 	struct prom_registry *prom;
 	struct prom_family *requests, *latency, *predictions, *model_info, *log_dropped;
 	struct prom_child *in_flight;
@@ -256,6 +258,9 @@ static int score_and_answer(struct serve_api *api, const struct http_request *re
 		prom_counter_add_labels(api->predictions, (const char *const[]){ sm->name, "" },
 					(double)o.nrows);
 	log_rows(api, req, sm, in, &o, (int64_t)((now_seconds() - t0) * 1e6));
+	if (sm->live)
+		live_observe(sm->live, (const char *const *)in->names, in->ncols, in->nrows, fields,
+			     out, o.regression ? NULL : labels, http_request_id(req));
 out:
 	free(fields);
 	free(text);
@@ -505,6 +510,47 @@ static int h_v1_models(const struct http_request *req, struct http_response *res
 	return 0;
 }
 
+/* A label as the model names its classes: strings as they are, numbers in their shortest form. */
+static bool label_text(char *buf, size_t size, const json_t *v)
+{
+	if (json_is_string(v)) {
+		snprintf(buf, size, "%s", json_string_value(v));
+	} else if (json_is_integer(v)) {
+		snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	} else if (json_is_real(v)) {
+		prom_format_value(buf, json_real_value(v)); /* 1.0 is "1", 0.5 is "0.5" */
+	} else if (json_is_boolean(v)) {
+		snprintf(buf, size, "%s", json_is_true(v) ? "true" : "false");
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Joins a label with the live monitor's pending predictions: a scalar for a one-row request,
+ * a list of one label per row for a request of several rows.
+ */
+static void feedback_live(struct serve_api *api, const char *id, const json_t *label)
+{
+	struct served_model *sm = serve_engine_acquire(api->engine);
+	size_t n = json_is_array(label) ? json_array_size(label) : 1;
+	char(*texts)[PROM_NUM_SIZE + 64] = xcalloc(n ? n : 1, sizeof(*texts));
+	const char **labels = xcalloc(n ? n : 1, sizeof(*labels));
+	bool ok = true;
+
+	for (size_t i = 0; i < n && ok; i++) {
+		ok = label_text(texts[i], sizeof(texts[i]),
+				json_is_array(label) ? json_array_get(label, i) : label);
+		labels[i] = texts[i];
+	}
+	if (sm->live)
+		live_feedback(sm->live, id, labels, ok ? n : 0);
+	free(labels);
+	free(texts);
+	served_model_unref(sm);
+}
+
 /* One feedback item: {"request_id": "...", "label": ...}. */
 static int feedback_one(struct serve_api *api, const json_t *item, char *msg, size_t size)
 {
@@ -518,10 +564,12 @@ static int feedback_one(struct serve_api *api, const json_t *item, char *msg, si
 			 "(or a list of them)");
 		return ERR_INVALID;
 	}
-	if (infer_log_append_feedback(api->log, id, label, 0, &err)) {
+	if (api->log && infer_log_append_feedback(api->log, id, label, 0, &err)) {
 		snprintf(msg, size, "feedback not recorded: %.200s", err.msg);
 		return err.code ? err.code : ERR_IO;
 	}
+	if (api->monitored)
+		feedback_live(api, id, label);
 	return 0;
 }
 
@@ -537,8 +585,9 @@ static int h_feedback(const struct http_request *req, struct http_response *resp
 	int rc = 0;
 
 	(void)err;
-	if (!api->log) {
-		snprintf(msg, sizeof(msg), "this server keeps no inference log (--no-log)");
+	if (!api->log && !api->monitored) {
+		snprintf(msg, sizeof(msg),
+			 "this server keeps no inference log (--no-log) and no live monitor");
 		rc = ERR_UNSUPPORTED;
 	} else if (!doc) {
 		snprintf(msg, sizeof(msg), "invalid JSON at line %d column %d: %s", jerr.line,
@@ -605,6 +654,148 @@ static void collect_log(struct strbuf *out, void *data)
 		    num);
 }
 
+/* The live monitor's families, rendered at scrape time from the current model's report. */
+static const char *const live_metric_names[] = {
+	"ferry_monitor_window_rows",
+	"ferry_monitor_rows_total",
+	"ferry_feature_drift_score",
+	"ferry_feature_drift_detected",
+	"ferry_dataset_drift_share",
+	"ferry_dataset_drift_detected",
+	"ferry_prediction_drift_score",
+	"ferry_prediction_drift_detected",
+	"ferry_live_labelled_rows",
+	"ferry_live_quality",
+	"ferry_live_feedback_total",
+	"ferry_live_evicted_predictions_total",
+	NULL,
+};
+
+/* A label value as the exposition format wants it: \\, \" and \n escaped. */
+static void add_label_value(struct strbuf *out, const char *v)
+{
+	for (; v && *v; v++) {
+		if (*v == '\\' || *v == '"')
+			strbuf_addch(out, '\\'), strbuf_addch(out, *v);
+		else if (*v == '\n')
+			strbuf_addstr(out, "\\n");
+		else
+			strbuf_addch(out, *v);
+	}
+}
+
+static void family(struct strbuf *out, const char *name, const char *type, const char *help)
+{
+	strbuf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* name{model="..",version=".."[,k1="v1"[,k2="v2"]]} value */
+static void sample(struct strbuf *out, const char *name, const struct served_model *sm,
+		   const char *k1, const char *v1, const char *k2, const char *v2, double value)
+{
+	char num[PROM_NUM_SIZE];
+
+	strbuf_addf(out, "%s{model=\"", name);
+	add_label_value(out, sm->name);
+	strbuf_addstr(out, "\",version=\"");
+	add_label_value(out, sm->version_text);
+	strbuf_addch(out, '"');
+	if (k1) {
+		strbuf_addf(out, ",%s=\"", k1);
+		add_label_value(out, v1);
+		strbuf_addch(out, '"');
+	}
+	if (k2) {
+		strbuf_addf(out, ",%s=\"", k2);
+		add_label_value(out, v2);
+		strbuf_addch(out, '"');
+	}
+	prom_format_value(num, value);
+	strbuf_addf(out, "} %s\n", num);
+}
+
+static void render_drift(struct strbuf *out, const struct served_model *sm,
+			 const struct live_report *r)
+{
+	if (!r->nfeatures)
+		return;
+	family(out, "ferry_feature_drift_score", "gauge",
+	       "Drift score of each feature, window vs training data, by Evidently's default "
+	       "test (method): a p-value for ks, chisquare and z, a distance otherwise.");
+	for (size_t i = 0; i < r->nfeatures; i++)
+		sample(out, "ferry_feature_drift_score", sm, "feature", r->features[i].name,
+		       "method", r->features[i].method, r->features[i].score);
+	family(out, "ferry_feature_drift_detected", "gauge",
+	       "1 when the feature's drift score passes its test's default threshold.");
+	for (size_t i = 0; i < r->nfeatures; i++)
+		sample(out, "ferry_feature_drift_detected", sm, "feature", r->features[i].name,
+		       "method", r->features[i].method, r->features[i].detected);
+	family(out, "ferry_dataset_drift_share", "gauge",
+	       "Share of features whose drift was detected in the window.");
+	sample(out, "ferry_dataset_drift_share", sm, NULL, NULL, NULL, NULL, r->drift_share);
+	family(out, "ferry_dataset_drift_detected", "gauge",
+	       "1 when the share of drifted features reaches the dataset drift share (0.5).");
+	sample(out, "ferry_dataset_drift_detected", sm, NULL, NULL, NULL, NULL, r->dataset_drift);
+	if (!r->prediction_drift)
+		return;
+	family(out, "ferry_prediction_drift_score", "gauge",
+	       "Drift score of the predictions (positive-class probability, class or value) vs "
+	       "the model's predictions on its training data.");
+	sample(out, "ferry_prediction_drift_score", sm, "method", r->prediction.method, NULL, NULL,
+	       r->prediction.score);
+	family(out, "ferry_prediction_drift_detected", "gauge",
+	       "1 when the prediction drift score passes its test's default threshold.");
+	sample(out, "ferry_prediction_drift_detected", sm, "method", r->prediction.method, NULL,
+	       NULL, r->prediction.detected);
+}
+
+static void collect_live(struct strbuf *out, void *data)
+{
+	struct serve_api *api = data;
+	struct served_model *sm = serve_engine_acquire(api->engine);
+	struct live_report r;
+
+	if (!sm->live) {
+		served_model_unref(sm);
+		return;
+	}
+	live_report(sm->live, &r);
+	family(out, "ferry_monitor_window_rows", "gauge",
+	       "Rows in the live monitor's sliding window (what the drift scores cover).");
+	sample(out, "ferry_monitor_window_rows", sm, NULL, NULL, NULL, NULL, (double)r.window_rows);
+	family(out, "ferry_monitor_rows_total", "counter",
+	       "Rows the live monitor has seen since this model version was loaded.");
+	sample(out, "ferry_monitor_rows_total", sm, NULL, NULL, NULL, NULL,
+	       (double)r.observed_rows);
+	render_drift(out, sm, &r);
+	family(out, "ferry_live_labelled_rows", "gauge",
+	       "Labelled predictions (joined through /feedback) the live quality covers.");
+	sample(out, "ferry_live_labelled_rows", sm, NULL, NULL, NULL, NULL, (double)r.labelled);
+	if (r.nquality) {
+		family(out, "ferry_live_quality", "gauge",
+		       "Quality of the last labelled predictions, by metric (scikit-learn's "
+		       "definitions).");
+		for (size_t i = 0; i < r.nquality; i++)
+			sample(out, "ferry_live_quality", sm, "metric", r.quality[i].metric, NULL,
+			       NULL, r.quality[i].value);
+	}
+	family(out, "ferry_live_feedback_total", "counter",
+	       "Feedback items by result: matched a pending prediction, unknown request id "
+	       "(never seen, evicted or already labelled), invalid label.");
+	sample(out, "ferry_live_feedback_total", sm, "result", "invalid", NULL, NULL,
+	       (double)r.feedback_invalid);
+	sample(out, "ferry_live_feedback_total", sm, "result", "matched", NULL, NULL,
+	       (double)r.feedback_matched);
+	sample(out, "ferry_live_feedback_total", sm, "result", "unknown", NULL, NULL,
+	       (double)r.feedback_unknown);
+	family(out, "ferry_live_evicted_predictions_total", "counter",
+	       "Predicted rows dropped from the pending map before their label arrived.");
+	sample(out, "ferry_live_evicted_predictions_total", sm, NULL, NULL, NULL, NULL,
+	       (double)r.evicted);
+	live_report_release(&r);
+	served_model_unref(sm);
+}
+
 int serve_api_new(struct serve_api **out, const struct serve_api_options *o, struct error *err)
 {
 	struct serve_api *api = xcalloc(1, sizeof(*api));
@@ -613,6 +804,7 @@ int serve_api_new(struct serve_api **out, const struct serve_api_options *o, str
 	(void)err;
 	api->engine = o->engine;
 	api->log = o->log;
+	api->monitored = o->monitored;
 	pthread_mutex_init(&api->lock, NULL);
 	api->prom = prom_registry_new();
 	api->requests = prom_counter_new(api->prom, "ferry_http_requests_total",
@@ -634,6 +826,8 @@ int serve_api_new(struct serve_api **out, const struct serve_api_options *o, str
 	prom_collector_add(
 	    api->prom, (const char *const[]){ "ferry_inference_log_dropped_records_total", NULL },
 	    collect_log, api);
+	if (api->monitored)
+		prom_collector_add(api->prom, live_metric_names, collect_live, api);
 	prom_process_metrics(api->prom);
 	sm = serve_engine_acquire(api->engine);
 	serve_api_model_changed(api, sm);

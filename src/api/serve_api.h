@@ -18,6 +18,12 @@ struct served_model;
 struct serve_api_options {
 	struct serve_engine *engine; /* borrowed; must outlive the api */
 	struct infer_log *log;	     /* borrowed; NULL: predictions are not logged */
+	/*
+	 * The engine's models carry live monitors (serve_engine_options.monitor): every scored
+	 * row feeds the current model's, /feedback joins labels with it, and /metrics exports
+	 * its drift and quality gauges (ferry_feature_drift_score, ferry_live_quality, ...).
+	 */
+	bool monitored;
 };
 
 struct serve_api;

@@ -9,6 +9,7 @@
 #include "cli/options.h"
 #include "http/http.h"
 #include "monitor/infer_log.h"
+#include "monitor/live.h"
 #include "project/project.h"
 #include "serve/serve.h"
 #include "util/fs.h"
@@ -29,13 +30,16 @@ static const char *const serve_usage[] = {
 	"in the background and swapped in without failing a request (SIGHUP: check now).",
 	"Inside a project every prediction is logged to .ferry/inference/NAME/ (--log-dir DIR",
 	"elsewhere, --no-log for none), for `ferry monitor`.",
+	"Live monitoring (--no-monitor: off): the last --monitor-window rows are sketched and",
+	"compared with the model's training data; /metrics exports per-feature drift scores,",
+	"the dataset drift share, prediction drift and, from /feedback labels, live quality.",
 	NULL,
 };
 
 struct serve_args {
 	const char *host, *token_file, *tls_cert, *tls_key, *log_dir;
-	int64_t port, threads, poll_ms, max_body_mb;
-	int no_log;
+	int64_t port, threads, poll_ms, max_body_mb, monitor_window;
+	int no_log, no_monitor;
 };
 
 /* The engine's news, for the operator; the api's model metric follows swaps. */
@@ -54,6 +58,9 @@ static void on_event(void *data, const char *what, const struct served_model *no
 		serve_api_model_changed(api, now);
 	if (ev->quiet && !error)
 		return;
+	if (!error && now && now->live)
+		fprintf(stderr, "ferry serve: live monitoring of version %s: %s\n",
+			now->version_text, live_monitor_note(now->live));
 	if (error)
 		fprintf(stderr, "ferry serve: %s: %s (still serving %s version %s)\n", what, error,
 			now ? now->name : "?", now ? now->version_text : "?");
@@ -78,6 +85,10 @@ static int check_args(const struct serve_args *a, struct ctx *ctx)
 				 "--max-body-mb must be 1..4096, got %" PRId64, a->max_body_mb);
 	if (!a->tls_cert != !a->tls_key)
 		return error_set(&ctx->err, ERR_USAGE, "--tls-cert and --tls-key go together");
+	if (a->monitor_window < 10 || a->monitor_window > 10000000)
+		return error_set(&ctx->err, ERR_USAGE,
+				 "--monitor-window must be 10..10000000, got %" PRId64,
+				 a->monitor_window);
 	if (a->no_log && a->log_dir)
 		return error_set(&ctx->err, ERR_USAGE, "--no-log and --log-dir exclude each other");
 	return 0;
@@ -113,6 +124,7 @@ static int serve(const struct serve_args *a, const char *uri, struct ctx *ctx)
 	struct serve_engine_options eo = { 0 };
 	struct http_options ho = HTTP_OPTIONS_INIT;
 	struct serve_api_options ao = { 0 };
+	struct live_options lo = LIVE_OPTIONS_INIT;
 	struct events ev = { NULL, ctx->quiet };
 	struct serve_engine *engine = NULL;
 	struct http_server *server = NULL;
@@ -139,11 +151,14 @@ static int serve(const struct serve_args *a, const char *uri, struct ctx *ctx)
 		cache = project_cache_dir(ctx->project);
 		models_dir = fs_path_join(ctx->project->dir, "models");
 	}
+	lo.window = (size_t)a->monitor_window;
 	eo.uri = uri;
 	eo.store_uri = store_uri;
 	eo.cache_dir = cache;
 	eo.models_dir = models_dir;
 	eo.poll_ms = (unsigned)a->poll_ms;
+	eo.monitor = a->no_monitor ? NULL : &lo;
+	eo.root = ctx->project ? ctx->project->root : NULL;
 	eo.on_event = on_event;
 	eo.event_data = &ev;
 	if ((rc = serve_engine_start(&engine, &eo, &ctx->err)))
@@ -154,6 +169,7 @@ static int serve(const struct serve_args *a, const char *uri, struct ctx *ctx)
 		goto out;
 	ao.engine = engine;
 	ao.log = log;
+	ao.monitored = !a->no_monitor;
 	if ((rc = serve_api_new(&api, &ao, &ctx->err)))
 		goto out;
 	atomic_store(&ev.api, api);
@@ -174,6 +190,9 @@ static int serve(const struct serve_args *a, const char *uri, struct ctx *ctx)
 			"ferry serve: %s version %s (%s) from %s, scored by %s; logging to %s\n",
 			sm->name, *sm->version_text ? sm->version_text : "-", sm->m.digest, sm->dir,
 			sm->scorer, dir ? dir : "(no inference log)");
+	/* a coarse reference or none (no drift gauges): say so and why, even when quiet */
+	if (sm->live && (!ctx->quiet || !live_monitor_reference_is_exact(sm->live)))
+		fprintf(stderr, "ferry serve: live monitoring: %s\n", live_monitor_note(sm->live));
 	printf("listening on %s://%s:%u\n", a->tls_cert ? "https" : "http", ho.host,
 	       (unsigned)http_server_port(server));
 	fflush(stdout);
@@ -207,7 +226,9 @@ out:
 
 int cmd_serve(int argc, const char **argv, struct ctx *ctx)
 {
-	struct serve_args a = { "127.0.0.1", NULL, NULL, NULL, NULL, 8080, 0, 2000, 64, 0 };
+	struct serve_args a = {
+		"127.0.0.1", NULL, NULL, NULL, NULL, 8080, 0, 2000, 64, 5000, 0, 0
+	};
 	const struct option opts[] = {
 		OPT_STRING(0, "host", &a.host, "ADDR", "address to listen on (default 127.0.0.1)"),
 		OPT_INT(0, "port", &a.port, "N", "port to listen on (default 8080; 0: any free)"),
@@ -222,6 +243,10 @@ int cmd_serve(int argc, const char **argv, struct ctx *ctx)
 			"how often to check whether the alias moved (default 2000)"),
 		OPT_INT(0, "max-body-mb", &a.max_body_mb, "N",
 			"largest request body in MiB (default 64; more: 413)"),
+		OPT_INT(0, "monitor-window", &a.monitor_window, "N",
+			"rows the live drift scores cover (default 5000)"),
+		OPT_BOOL(0, "no-monitor", &a.no_monitor,
+			 "no live drift or quality on /metrics (nor their cost)"),
 		OPT_END(),
 	};
 	int nargs, rc;

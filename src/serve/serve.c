@@ -12,6 +12,7 @@
 
 #include "data/cas.h"
 #include "ml/xgb_walk.h"
+#include "monitor/live.h"
 #include "registry/model_uri.h"
 #include "registry/registry.h"
 #include "store/store.h"
@@ -39,6 +40,7 @@ void served_model_unref(struct served_model *sm)
 	if (!sm ||
 	    atomic_fetch_sub_explicit((_Atomic int *)&sm->refs, 1, memory_order_acq_rel) != 1)
 		return;
+	live_monitor_free(sm->live); /* it borrows sm->m */
 	xgb_walk_free(sm->walk);
 	model_release(&sm->m);
 	free(sm->name);
@@ -153,6 +155,10 @@ static int load(struct served_model **out, const struct serve_engine_options *o,
 		setup_walker(sm);
 	else
 		sm->scorer = model_kind_name(sm->m.kind);
+	/* the reference is summarised once per version, before it serves a request */
+	if (o->monitor &&
+	    (rc = live_monitor_open(&sm->live, &sm->m, o->cache_dir, o->root, o->monitor, err)))
+		goto out;
 	sm->uri = xstrdup(o->uri);
 	sm->dir = strbuf_detach(&dir, NULL);
 	sm->refs = 1;

@@ -21,6 +21,8 @@
 #include "table/csv.h"
 
 struct error;
+struct live_monitor;
+struct live_options;
 struct xgb_walk;
 
 /* One loaded model version; read-only once published. */
@@ -33,7 +35,8 @@ struct served_model {
 	char *version_text;    /* "3", or "" */
 	char *uri;	       /* what was asked for */
 	char *dir;	       /* where its files are */
-	int refs;	       /* atomic */
+	struct live_monitor *live; /* live drift and quality (monitor/live.h); NULL: off */
+	int refs;		   /* atomic */
 };
 
 /* Takes / drops a reference; the last drop frees the model. */
@@ -46,6 +49,13 @@ struct serve_engine_options {
 	const char *cache_dir;	/* the project's object cache */
 	const char *models_dir; /* where versions are checked out (.ferry/models) */
 	unsigned poll_ms;	/* how often the watcher re-resolves the URI (0: 2000) */
+	/*
+	 * Live monitoring of every version loaded (NULL: off): its reference is found through
+	 * cache_dir and root (the project's root, for a relative training data path; NULL: the
+	 * current directory) when the version is loaded.
+	 */
+	const struct live_options *monitor;
+	const char *root;
 	/* called from the watcher thread after a swap or a failed load; may be NULL */
 	void (*on_event)(void *data, const char *what, const struct served_model *now,
 			 const char *error);
