@@ -193,10 +193,36 @@ grep 'swapped' "$work/serve.err" || true
 step "Prometheus metrics, and the inference log monitoring will read"
 printf '$ curl %s/metrics | grep -E "^ferry_(model_info|http_requests_total|predictions_total)"\n' "$surl"
 curl -s "$surl/metrics" | grep -E '^ferry_(model_info|http_requests_total|predictions_total)'
+printf '$ cut -f1 .ferry/inference/churn/00000001.log | sed -n 2p | jq -c .\n'
+sleep 0.5 # the log is flushed every 200 ms
+cut -f1 .ferry/inference/churn/00000001.log | sed -n 2p | jq -c '{type, request_id, model, version, latency_us, output}'
+
+step "drift: the next two months of data against what production was trained on"
+cp "$src/examples/data/drift/batch_02_drift.csv" data/batch_02.csv
+show ferry monitor report --reference models:/churn@production --current data/batch_01.csv
+printf '$ ferry monitor report --reference models:/churn@production --current data/batch_02.csv --html drift-report.html\n'
+ferry monitor report --reference models:/churn@production --current data/batch_02.csv \
+	--html drift-report.html || echo "(exit $?: drift detected; CI and cron can act on it)"
+printf '$ ls -l drift-report.html   # one self-contained file: inline SVG, no scripts, readable offline\n'
+ls -l drift-report.html | awk '{print $5, $9}'
+
+step "production with delayed labels: replay both batches, labels to /feedback, monitor each window"
+printf 'alerts:\n  - name: quality\n    when: f1 < 0.7 for 1 window\n  - name: data-drift\n    when: drift_share >= 0.5\n' >monitor.yaml
+show cat monitor.yaml
+printf '$ scripts/replay.py %s data/batch_01.csv jan\n' "$surl"
+python3 "$src/scripts/replay.py" "$surl" data/batch_01.csv jan
+sleep 1 # the server writes its inference log every 200 ms
+show ferry monitor run models:/churn@production --window 1000
+printf '$ scripts/replay.py %s data/batch_02.csv feb\n' "$surl"
+python3 "$src/scripts/replay.py" "$surl" data/batch_02.csv feb
+sleep 1
+printf '$ ferry monitor run models:/churn@production --window 1000\n'
+ferry monitor run models:/churn@production --window 1000 || echo "(exit $?: an alert is firing)"
+show ferry monitor history churn
+printf '$ curl %s/metrics | grep -E "^ferry_live_(quality|labelled)"   # the same, live, for Grafana\n' "$surl"
+curl -s "$surl/metrics" | grep -E '^ferry_live_(quality|labelled)' 
 kill -TERM "$serve_pid"
 wait "$serve_pid" || true
-printf '$ cut -f1 .ferry/inference/churn/00000001.log | sed -n 2p | jq -c .\n'
-cut -f1 .ferry/inference/churn/00000001.log | sed -n 2p | jq -c '{type, request_id, model, version, latency_us, output}'
 
 step "reproduce a registered version from its recorded data version and parameters"
 show ferry models reproduce churn/2

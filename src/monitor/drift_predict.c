@@ -39,7 +39,7 @@ static void collect(struct drift_pred *p, size_t n)
 
 	if (p->n + n > p->alloc) {
 		p->alloc = (p->n + n) * 2;
-		if (m->target.task == TASK_MULTICLASS)
+		if (m->target.task != TASK_REGRESSION)
 			p->labels = xrealloc(p->labels, p->alloc * sizeof(*p->labels));
 		else
 			p->values = xrealloc(p->values, p->alloc * sizeof(*p->values));
@@ -47,13 +47,11 @@ static void collect(struct drift_pred *p, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const double *o = p->P + i * w;
 
-		if (m->target.task == TASK_MULTICLASS)
+		if (m->target.task != TASK_REGRESSION)
 			p->labels[p->n++] = m->target.classes[model_decide(m, o)];
 		else
 			/* a non-finite output counts as missing, as NaN in Evidently */
-			p->values[p->n++] = isfinite(m->target.task == TASK_BINARY ? o[1] : o[0])
-						? (m->target.task == TASK_BINARY ? o[1] : o[0])
-						: NAN;
+			p->values[p->n++] = isfinite(o[0]) ? o[0] : NAN;
 	}
 }
 
@@ -87,7 +85,7 @@ struct table *drift_pred_take(struct drift_pred *p)
 
 	if (!p->n)
 		return t;
-	if (p->m->target.task == TASK_MULTICLASS)
+	if (p->m->target.task != TASK_REGRESSION)
 		rc = table_add_categorical(t, DRIFT_PREDICTION_COLUMN, p->labels, p->n, &err);
 	else
 		rc = table_add_numeric(t, DRIFT_PREDICTION_COLUMN, p->values, p->n, &err);

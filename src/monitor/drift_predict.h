@@ -1,8 +1,9 @@
 /*
  * The model's output as a column to test for drift: CSV records are encoded and scored in
- * batches, and the predictions collected as a one-column table "prediction" (binary: the
- * probability of the positive class; multiclass: the predicted label, categorical; regression:
- * the value). Unseen categories are encoded as all zeros (monitoring must not stop at them).
+ * batches, and the predictions collected as a one-column table "prediction": the predicted
+ * label (categorical) for classification, as Evidently turns two or more probability columns
+ * into labels (at 0.5, or argmax) before testing them, and as `ferry monitor run` tests the
+ * served labels; the value for regression. Unseen categories are encoded as all zeros (monitoring must not stop at them).
  *
  * Ownership: the model and the column names are borrowed and must outlive the struct.
  */

@@ -27,7 +27,7 @@ jq -e '[.columns[] | select(.name == "total_day_minutes")][0] | .test == "wasser
 	fail "batch 1: total_day_minutes should use wasserstein at 0.1"
 jq -e '[.columns[] | select(.name == "state")][0] | .test == "jensenshannon" and .kind == "categorical"' \
 	b1.json >/dev/null || fail "batch 1: state should use jensenshannon"
-jq -e '.prediction_drift.verdict == "no_drift" and .prediction_drift.kind == "numerical"' b1.json \
+jq -e '.prediction_drift.verdict == "no_drift" and .prediction_drift.kind == "categorical"' b1.json \
 	>/dev/null || fail "batch 1: prediction should not drift"
 ok "batch_01: exit 0, no column drifts, no prediction drift"
 
