@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "api/mlflow.h"
+#include "api/mlflow_fastparse.h"
 #include "store/store.h"
 
 struct cas;
@@ -26,6 +27,11 @@ struct mlflow_call {
 	bool raw;
 	struct cas *cas;	      /* the artifact cache; NULL when artifacts are not served */
 	const char *no_artifacts_why; /* why cas is NULL */
+	/*
+	 * A log-batch or log-metric POST body left unparsed (req is {}) for the handler's fast
+	 * parser; mlflow_request_parse_deferred parses it with jansson when that declines.
+	 */
+	bool body_deferred;
 };
 
 typedef int (*mlflow_fn)(struct mlflow_call *c, struct error *err);
@@ -55,6 +61,15 @@ int mlflow_error_status(const char *code);
  * MLflow's 400s on failure (c->err_code set for BAD_REQUEST).
  */
 int mlflow_request_parse(struct mlflow_call *c, json_t **out, struct error *err);
+/*
+ * mlflow_request_parse leaves the JSON body of POST runs/log-batch and runs/log-metric (after
+ * checking its content type) to the handler, with c->req an empty object and c->body_deferred
+ * set: this parses it into c->req as mlflow_request_parse would have (no-op when not deferred).
+ */
+int mlflow_request_parse_deferred(struct mlflow_call *c, struct error *err);
+/* The getters' text forms: protobuf's int64 ("12", " 12") and double ("NaN", "-Infinity"). */
+bool mlflow_parse_int64(const char *s, int64_t *out);
+bool mlflow_parse_double(const char *s, double *out);
 
 /*
  * Typed fields with MLflow's messages: a missing required field is "Missing value for required
@@ -81,6 +96,19 @@ int mlflow_obj_double(const json_t *obj, const char *key, double *out, bool requ
 		      struct error *err);
 /* "Missing value for required parameter '%s'. ..." as ERR_INVALID. */
 int mlflow_missing(struct error *err, const char *key);
+
+/* mlflow_logging.c ---------------------------------------------------------------------------- */
+
+/*
+ * A log-metric / log-batch request's fields, read by mlflow_fastparse.c when the body was
+ * deferred and it takes it, else from jansson's tree, then checked as MLflow does, in its order
+ * (run id, limits, each entity): MLflow's 400s on failure, with *entity_error set when an entity
+ * was at fault (MLflow then answers for a missing run first). *out is the caller's to release,
+ * failure or not (out->run_id stays readable).
+ */
+int mlflow_log_metric_request(struct mlflow_call *c, struct mlflow_logreq *out, struct error *err);
+int mlflow_log_batch_request(struct mlflow_call *c, struct mlflow_logreq *out, bool *entity_error,
+			     struct error *err);
 
 /* mlflow_validate.c --------------------------------------------------------------------------- */
 
