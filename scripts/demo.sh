@@ -235,5 +235,12 @@ ferry stor info || echo "(exit $?)"
 printf '$ ferry train --data data/v1/train.csv --target chrun --out models/x\n'
 ferry train --data data/v1/train.csv --target chrun --out models/x || echo "(exit $?)"
 
+# The loop the whole product exists for, narrated in its own fresh project.
+if [ -n "${DEMO_DIR:-}" ]; then
+	DEMO_DIR="$work/retrain-loop" FERRY="$FERRY" bash "$src/examples/retrain-loop.sh"
+else
+	(unset DEMO_DIR; FERRY="$FERRY" bash "$src/examples/retrain-loop.sh")
+fi
+
 echo
 echo "demo: done (workspace: $work${DEMO_DIR:+, kept})"

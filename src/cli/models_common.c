@@ -343,8 +343,15 @@ void models_print_event(const json_t *e)
 		if (json_is_true(json_object_get(e, "undone")))
 			printf(" (rolled back)");
 	}
-	if (reason)
-		printf("  \"%s\"", reason);
+	if (reason) {
+		/* ferry retrain appends its evidence as JSON: too long for a terminal line */
+		const char *evidence = strstr(reason, " evidence={");
+
+		if (evidence)
+			printf("  \"%.*s\" (evidence: --json)", (int)(evidence - reason), reason);
+		else
+			printf("  \"%s\"", reason);
+	}
 	printf("\n");
 }
 
