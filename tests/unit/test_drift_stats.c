@@ -562,10 +562,12 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The radix sort against libc's qsort, on sizes around the switch and mixed signs and scales. */
+/* The radix sort against libc's qsort, on sizes around its switches and mixed signs and scales. */
 static void test_sort(void **state)
 {
-	static const size_t sizes[] = { 0, 1, 2, 511, 512, 513, 5000, 100000 };
+	/* around the switch to the radix sort (512), and larger sizes */
+	static const size_t sizes[] = { 0,    1,     2,	    511,    512,    513,
+					5000, 32767, 32768, 100000, 524287, 524288 };
 	uint64_t s = 88172645463325252ull;
 
 	(void)state;
