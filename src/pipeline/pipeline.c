@@ -127,21 +127,9 @@ static int at(struct parser *ps, struct fy_node *node, const char *fmt, ...)
 	return yaml_error_at(ps->err, ps->name, node, "%s", msg);
 }
 
-/* A scalar's text (NUL-free: yaml_load_buffer rejects NUL bytes); NULL if node is not one. */
-static char *scalar(struct fy_node *node)
-{
-	size_t n;
-	const char *s;
-
-	if (!node || !fy_node_is_scalar(node) || fy_node_is_alias(node))
-		return NULL;
-	s = fy_node_get_scalar(node, &n);
-	return s ? xstrndup(s, n) : NULL;
-}
-
 static int want_string(char **out, struct parser *ps, struct fy_node *node, const char *key)
 {
-	char *s = scalar(node);
+	char *s = yaml_scalar_dup(node);
 
 	if (!s || !*s) {
 		free(s);
@@ -366,8 +354,8 @@ static int step_value(struct parser *ps, const struct step_opt *o, struct fy_nod
 			rc = at(ps, v, "%s: key '%s': expected a mapping, got %s",
 				stage_kind_name(st->kind), o->name, yaml_node_kind_name(v));
 		while (!rc && (pair = fy_node_mapping_iterate(v, &iter))) {
-			char *k = scalar(fy_node_pair_key(pair)),
-			     *val = scalar(fy_node_pair_value(pair));
+			char *k = yaml_scalar_dup(fy_node_pair_key(pair)),
+			     *val = yaml_scalar_dup(fy_node_pair_value(pair));
 
 			if (!k || !val)
 				rc = at(ps, fy_node_pair_value(pair) ? fy_node_pair_value(pair) : v,
@@ -440,7 +428,7 @@ static int parse_step(struct parser *ps, struct fy_node *node, enum stage_kind k
 			  stage_kind_name(kind), yaml_node_kind_name(node));
 	while (!rc && (pair = fy_node_mapping_iterate(node, &iter))) {
 		struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
-		char *key = scalar(k);
+		char *key = yaml_scalar_dup(k);
 		const struct step_opt *o = key ? find_opt(opts, key) : NULL;
 		char where[32];
 
@@ -501,7 +489,7 @@ static int parse_stage(struct parser *ps, struct fy_node *knode, struct fy_node 
 			  yaml_node_kind_name(body));
 	while ((pair = fy_node_mapping_iterate(body, &iter))) {
 		struct fy_node *k = fy_node_pair_key(pair);
-		char *key = scalar(k);
+		char *key = yaml_scalar_dup(k);
 		int known = 0;
 
 		for (size_t i = 0; key && i < ARRAY_SIZE(stage_keys); i++)
@@ -603,7 +591,7 @@ static int parse_stages(struct pipeline *p, struct parser *ps, struct fy_node *s
 			  yaml_node_kind_name(stages));
 	while (!rc && (pair = fy_node_mapping_iterate(stages, &iter))) {
 		struct fy_node *k = fy_node_pair_key(pair);
-		char *name = scalar(k);
+		char *name = yaml_scalar_dup(k);
 
 		if (!name)
 			return at(ps, k, "expected a stage name, got %s", yaml_node_kind_name(k));
@@ -644,7 +632,7 @@ int pipeline_parse(struct pipeline *out, const char *name, const char *buf, size
 	}
 	while (!rc && (pair = fy_node_mapping_iterate(root, &iter))) {
 		struct fy_node *k = fy_node_pair_key(pair);
-		char *key = scalar(k);
+		char *key = yaml_scalar_dup(k);
 
 		if (!key)
 			rc = at(&ps, k, "expected a string key, got %s", yaml_node_kind_name(k));

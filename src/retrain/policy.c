@@ -78,21 +78,9 @@ static int at(struct parser *ps, struct fy_node *node, const char *field, const 
 			     field ? field : "", msg);
 }
 
-/* A scalar's text (NUL-free: yaml_load_buffer rejects NUL bytes); NULL if node is not one. */
-static char *scalar(struct fy_node *node)
-{
-	size_t n;
-	const char *s;
-
-	if (!node || !fy_node_is_scalar(node) || fy_node_is_alias(node))
-		return NULL;
-	s = fy_node_get_scalar(node, &n);
-	return s ? xstrndup(s, n) : NULL;
-}
-
 static int want_string(char **out, struct parser *ps, struct fy_node *node, const char *field)
 {
-	char *s = scalar(node);
+	char *s = yaml_scalar_dup(node);
 
 	if (!s || !*s) {
 		free(s);
@@ -107,7 +95,7 @@ static int want_string(char **out, struct parser *ps, struct fy_node *node, cons
 static int want_duration(int64_t *out, struct parser *ps, struct fy_node *node, const char *field,
 			 bool allow_zero)
 {
-	char *s = scalar(node);
+	char *s = yaml_scalar_dup(node);
 	int rc = 0;
 
 	if (!s || retrain_parse_duration(out, s, allow_zero))
@@ -147,7 +135,7 @@ static int parse_trigger(struct parser *ps, struct retrain_trigger *t, struct fy
 			  yaml_node_kind_name(item));
 	while (!rc && (pair = fy_node_mapping_iterate(item, &iter))) {
 		struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
-		char *key = scalar(k);
+		char *key = yaml_scalar_dup(k);
 
 		if (!key)
 			rc = at(ps, k, "triggers", "expected a string key, got %s",
@@ -166,7 +154,7 @@ static int parse_trigger(struct parser *ps, struct retrain_trigger *t, struct fy
 			else if (t->kind == RETRAIN_SCHEDULE)
 				rc = want_duration(&t->every_ms, ps, v, "triggers.schedule", false);
 			else if (t->kind == RETRAIN_NEW_DATA) {
-				char *s = scalar(v);
+				char *s = yaml_scalar_dup(v);
 				int b = 0;
 
 				if (!s || parse_bool(s, &b) || !b)
@@ -175,7 +163,7 @@ static int parse_trigger(struct parser *ps, struct retrain_trigger *t, struct fy
 					    "expected true (leave the trigger out to disable it)");
 				free(s);
 			} else {
-				char *text = scalar(v);
+				char *text = yaml_scalar_dup(v);
 				struct error e = ERROR_INIT;
 
 				if (!text || !*text)
@@ -238,7 +226,7 @@ static int parse_params(struct parser *ps, struct retrain_train *t, struct fy_no
 			  yaml_node_kind_name(node));
 	while ((pair = fy_node_mapping_iterate(node, &iter))) {
 		struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
-		char *key = scalar(k), *value = scalar(v);
+		char *key = yaml_scalar_dup(k), *value = yaml_scalar_dup(v);
 
 		if (!key || !*key || !value || !*value || strchr(key, '=')) {
 			free(key);
@@ -269,7 +257,7 @@ static int parse_train(struct parser *ps, struct retrain_train *t, struct fy_nod
 			  yaml_node_kind_name(node));
 	while (!rc && (pair = fy_node_mapping_iterate(node, &iter))) {
 		struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
-		char *key = scalar(k), *s = NULL;
+		char *key = yaml_scalar_dup(k), *s = NULL;
 		double d;
 
 		if (!key)
@@ -284,11 +272,11 @@ static int parse_train(struct parser *ps, struct retrain_train *t, struct fy_nod
 		else if (!strcmp(key, "params"))
 			rc = parse_params(ps, t, v);
 		else if (!strcmp(key, "seed")) {
-			s = scalar(v);
+			s = yaml_scalar_dup(v);
 			if (!s || parse_int64(s, &t->seed) || t->seed < 0)
 				rc = at(ps, v, "train.seed", "expected a non-negative integer");
 		} else if (!strcmp(key, "test_size")) {
-			s = scalar(v);
+			s = yaml_scalar_dup(v);
 			if (!s || parse_double(s, &d) || !(d > 0 && d < 1))
 				rc = at(ps, v, "train.test_size",
 					"expected a number between 0 and 1 (exclusive)");
@@ -319,7 +307,7 @@ static int parse_stage(struct parser *ps, struct retrain_policy *p, struct fy_no
 		return want_string(&p->stage, ps, node, "stage");
 	while (!rc && (pair = fy_node_mapping_iterate(node, &iter))) {
 		struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
-		char *key = scalar(k);
+		char *key = yaml_scalar_dup(k);
 
 		if (key && !strcmp(key, "name"))
 			rc = want_string(&p->stage, ps, v, "stage.name");
@@ -394,7 +382,7 @@ static int parse_policy(struct parser *ps, struct retrain_policy *p, struct fy_n
 			  yaml_node_kind_name(node));
 	while (!rc && (pair = fy_node_mapping_iterate(node, &iter))) {
 		struct fy_node *k = fy_node_pair_key(pair);
-		char *key = scalar(k);
+		char *key = yaml_scalar_dup(k);
 
 		rc = key ? parse_field(ps, p, k, fy_node_pair_value(pair), key)
 			 : at(ps, k, NULL, "expected a string key, got %s", yaml_node_kind_name(k));
@@ -465,7 +453,7 @@ static int parse_section(struct parser *ps, struct retrain_policies *out, struct
 	while (!rc && (pair = fy_node_mapping_iterate(node, &iter))) {
 		struct fy_node *k = fy_node_pair_key(pair);
 		struct retrain_policy *p;
-		char *name = scalar(k);
+		char *name = yaml_scalar_dup(k);
 
 		if (!name || !*name) {
 			free(name);

@@ -421,6 +421,17 @@ static int is_plain_null(struct fy_node *node)
 	return 0;
 }
 
+char *yaml_scalar_dup(struct fy_node *node)
+{
+	size_t n;
+	const char *s;
+
+	if (!node || !fy_node_is_scalar(node) || fy_node_is_alias(node))
+		return NULL;
+	s = fy_node_get_scalar(node, &n);
+	return s ? xstrndup(s, n) : NULL;
+}
+
 const char *yaml_node_kind_name(struct fy_node *node)
 {
 	if (!node)

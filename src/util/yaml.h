@@ -43,6 +43,12 @@ void yaml_node_mark(struct fy_node *node, int *line, int *col);
 const char *yaml_node_kind_name(struct fy_node *node);
 
 /*
+ * A scalar node's text as a new string (the caller frees it), or NULL if node is NULL, an
+ * alias or not a scalar. The text holds no NUL: yaml_load_buffer rejects NUL bytes.
+ */
+char *yaml_scalar_dup(struct fy_node *node);
+
+/*
  * Reports a semantic problem at node's position: sets err to ERR_INVALID with
  * "NAME:LINE:COL: <message>" and returns ERR_INVALID.
  */
