@@ -147,7 +147,7 @@ say "drift and quality fire now; --dry-run shows what retraining would do, chang
 show ferry retrain churn --dry-run
 
 step "the new rows are labelled: the training data gets a new version (reference + 700 rows of batch_02)"
-{ cat "$data/reference.csv"; tail -n +2 "$data/batch_02_drift.csv" | head -n 700; } >data/train.csv
+{ cat "$data/reference.csv"; sed -n 2,701p "$data/batch_02_drift.csv"; } >data/train.csv
 show ferry data add data/train.csv
 
 step "ferry retrain: challenger trained, both scored on the same held-out rows, gate, promotion"

@@ -169,7 +169,9 @@ expect_out_contains "would run: ferry train"
 ok "batch 2: drift (drift_share as measured) and quality (F1 as served) fire; --dry-run changes nothing"
 
 # ---- the new data version, the challenger, the swap under load ---------------------------
-{ cat "$src/reference.csv"; tail -n +2 "$src/batch_02_drift.csv" | head -n 700; } >data/train.csv
+# rows 2-701 of batch_02 (sed, not tail | head: under pipefail, tail may die of SIGPIPE when head
+# stops reading, which failed this test now and then)
+{ cat "$src/reference.csv"; sed -n 2,701p "$src/batch_02_drift.csv"; } >data/train.csv
 "$FERRY" data add data/train.csv >/dev/null
 python3 - "$src/batch_02_drift.csv" oip.json <<'EOF'
 import csv, json, sys
