@@ -7,7 +7,8 @@
 
 /*
  * Entries of .ferry/.gitignore: the store, the cache, the checked-out registered models
- * (models/) and the inference logs (inference/) are local; config.yaml is committed.
+ * (models/), the inference logs (inference/), `ferry run`'s output logs (runs/) and the
+ * challengers `ferry retrain` trains (retrain/) are local; config.yaml is committed.
  */
 static const char project_gitignore[] =
     "# Local state of this ferry project; config.yaml is the only file to commit.\n"
@@ -16,7 +17,9 @@ static const char project_gitignore[] =
     "/cache/\n"
     "/tmp/\n"
     "/models/\n"
-    "/inference/\n";
+    "/inference/\n"
+    "/runs/\n"
+    "/retrain/\n";
 
 /* Returns a malloc'd copy of path without its last component, or NULL at the root. */
 static char *parent_dir(const char *path)

@@ -16,10 +16,14 @@ ok "init creates config.yaml, .gitignore, the store and the cache"
 ls -a | grep -q '^\.ferry-init-' && fail "init left its temporary directory behind"
 ok "no temporary directory is left behind"
 
+# what ferry writes there later stays local too
+for d in cache/x tmp/x models/x inference/x runs/x retrain/x; do
+	mkdir -p ".ferry/$d" && echo data >".ferry/$d/file"
+done
 git add -A
 staged=$(git diff --cached --name-only | sort | tr '\n' ' ')
 expect_eq "$staged" ".ferry/.gitignore .ferry/config.yaml " "files git would commit"
-ok "git sees config.yaml and .gitignore only; store and cache stay out"
+ok "git sees config.yaml and .gitignore only; store, cache, logs, runs and challengers stay out"
 
 # Independent check of the store with the sqlite3 tool.
 expect_eq "$(sqlite3 .ferry/ferry.db 'PRAGMA journal_mode')" wal "journal mode"
