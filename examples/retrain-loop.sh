@@ -70,7 +70,8 @@ EOF
 show cat ferry.yaml
 
 step "serve the alias: the server follows it (hot swap) and logs every prediction"
-ferry serve models:/churn@production --port 0 --poll-ms 200 >serve.out 2>serve.err &
+# "$FERRY", not the ferry function: $! must be the server itself, not a subshell
+"$FERRY" serve models:/churn@production --port 0 --poll-ms 200 >serve.out 2>serve.err &
 server=$!
 for _ in $(seq 100); do
 	url=$(sed -n 's/^listening on //p' serve.out)
