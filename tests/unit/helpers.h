@@ -27,4 +27,24 @@ void test_write_file(const char *path, const char *data);
 /* Path of a file in tests/data (from $FERRY_TEST_DATA); caller frees. */
 char *test_data_path(const char *name);
 
+/* expr returns 0; otherwise fails with the code and err.msg (a struct error err must be in scope). */
+#define assert_ok(expr)                                                                            \
+	do {                                                                                       \
+		int rc_ = (expr);                                                                  \
+		if (rc_)                                                                           \
+			fail_msg("%s failed (%d): %s", #expr, rc_, err.msg);                       \
+	} while (0)
+
+/* expr fails with code and a message containing needle (err as above, cleared first). */
+#define assert_err(expr, code, needle)                                                             \
+	do {                                                                                       \
+		int rc_;                                                                           \
+		error_clear(&err);                                                                 \
+		rc_ = (expr);                                                                      \
+		if (rc_ != (code))                                                                 \
+			fail_msg("%s: expected %s, got %d (%s)", #expr, #code, rc_, err.msg);      \
+		if (!strstr(err.msg, (needle)))                                                    \
+			fail_msg("%s: '%s' does not contain '%s'", #expr, err.msg, (needle));      \
+	} while (0)
+
 #endif

@@ -8,13 +8,6 @@
 
 #include <math.h>
 
-#define assert_ok(expr)                                                                            \
-	do {                                                                                       \
-		int rc_ = (expr);                                                                  \
-		if (rc_)                                                                           \
-			fail_msg("%s failed (%d): %s", #expr, rc_, err.msg);                       \
-	} while (0)
-
 /* A fixed set of metrics; anything else is unavailable. */
 struct metrics {
 	const char *names[8];

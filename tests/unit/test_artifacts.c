@@ -19,13 +19,6 @@ struct fixture {
 	char run[ID_HEX_LEN + 1];
 };
 
-#define assert_ok(expr)                                                                            \
-	do {                                                                                       \
-		int rc_ = (expr);                                                                  \
-		if (rc_)                                                                           \
-			fail_msg("%s failed (%d): %s", #expr, rc_, err.msg);                       \
-	} while (0)
-
 #define assert_contains(haystack, needle)                                                          \
 	do {                                                                                       \
 		if (!strstr((haystack), (needle)))                                                 \

@@ -9,13 +9,6 @@
 
 #include <math.h>
 
-#define assert_ok(expr)                                                                            \
-	do {                                                                                       \
-		int rc_ = (expr);                                                                  \
-		if (rc_)                                                                           \
-			fail_msg("%s failed (%d): %s", #expr, rc_, err.msg);                       \
-	} while (0)
-
 /* Parses a runs filter that must be valid. */
 static struct search_filter runs(const char *filter)
 {

@@ -19,24 +19,6 @@ struct fixture {
 	struct store *st;
 };
 
-#define assert_ok(expr)                                                                            \
-	do {                                                                                       \
-		int rc_ = (expr);                                                                  \
-		if (rc_)                                                                           \
-			fail_msg("%s failed (%d): %s", #expr, rc_, err.msg);                       \
-	} while (0)
-
-#define assert_err(expr, code, needle)                                                             \
-	do {                                                                                       \
-		int rc_;                                                                           \
-		error_clear(&err);                                                                 \
-		rc_ = (expr);                                                                      \
-		if (rc_ != (code))                                                                 \
-			fail_msg("%s: expected %s, got %d (%s)", #expr, #code, rc_, err.msg);      \
-		if (!strstr(err.msg, (needle)))                                                    \
-			fail_msg("%s: '%s' does not contain '%s'", #expr, err.msg, (needle));      \
-	} while (0)
-
 static int setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof(*f));

@@ -12,13 +12,6 @@
 
 #include <math.h>
 
-#define assert_ok(expr)                                                                            \
-	do {                                                                                       \
-		int rc_ = (expr);                                                                  \
-		if (rc_)                                                                           \
-			fail_msg("%s failed (%d): %s", #expr, rc_, err.msg);                       \
-	} while (0)
-
 static const char *const classes[] = { "no", "yes" };
 
 static void predict(struct infer_log *log, const char *id, int64_t t, const char *model,

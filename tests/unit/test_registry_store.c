@@ -22,25 +22,6 @@ struct fixture {
 	struct store *st;
 };
 
-#define assert_ok(expr)                                                                            \
-	do {                                                                                       \
-		int rc_ = (expr);                                                                  \
-		if (rc_)                                                                           \
-			fail_msg("%s failed (%d): %s", #expr, rc_, err.msg);                       \
-	} while (0)
-
-/* expr fails with code and a message containing needle. */
-#define assert_err(expr, code, needle)                                                             \
-	do {                                                                                       \
-		int rc_;                                                                           \
-		error_clear(&err);                                                                 \
-		rc_ = (expr);                                                                      \
-		if (rc_ != (code))                                                                 \
-			fail_msg("%s: expected %s, got %d (%s)", #expr, #code, rc_, err.msg);      \
-		if (!strstr(err.msg, (needle)))                                                    \
-			fail_msg("%s: '%s' does not contain '%s'", #expr, err.msg, (needle));      \
-	} while (0)
-
 static char *make_uri(const char *path)
 {
 	struct strbuf sb = STRBUF_INIT;

@@ -8,13 +8,6 @@
 #include "util/strbuf.h"
 #include "helpers.h"
 
-#define assert_ok(expr)                                                                            \
-	do {                                                                                       \
-		int rc_ = (expr);                                                                  \
-		if (rc_)                                                                           \
-			fail_msg("%s failed (%d): %s", #expr, rc_, err.msg);                       \
-	} while (0)
-
 static int parse(struct retrain_policies *ps, const char *text, struct error *err)
 {
 	return retrain_policies_parse(ps, "ferry.yaml", text, strlen(text), err);

@@ -11,13 +11,6 @@
 
 #include <math.h>
 
-#define assert_ok(expr)                                                                            \
-	do {                                                                                       \
-		int rc_ = (expr);                                                                  \
-		if (rc_)                                                                           \
-			fail_msg("%s failed (%d): %s", #expr, rc_, err.msg);                       \
-	} while (0)
-
 #define HOUR (3600 * 1000LL)
 
 static void load(struct retrain_policies *ps, const char *triggers, const char *cooldown)

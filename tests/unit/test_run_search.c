@@ -14,13 +14,6 @@
 #include <math.h>
 #include <sqlite3.h>
 
-#define assert_ok(expr)                                                                            \
-	do {                                                                                       \
-		int rc_ = (expr);                                                                  \
-		if (rc_)                                                                           \
-			fail_msg("%s failed (%d): %s", #expr, rc_, err.msg);                       \
-	} while (0)
-
 #define NR_RUNS 90
 #define BASE_TIME 1700000000000LL
 

@@ -18,13 +18,6 @@ struct fixture {
 	struct store *st;
 };
 
-#define assert_ok(expr)                                                                            \
-	do {                                                                                       \
-		int rc_ = (expr);                                                                  \
-		if (rc_)                                                                           \
-			fail_msg("%s failed (%d): %s", #expr, rc_, err.msg);                       \
-	} while (0)
-
 #define assert_contains(haystack, needle)                                                          \
 	do {                                                                                       \
 		if (!strstr((haystack), (needle)))                                                 \
