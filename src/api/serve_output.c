@@ -62,27 +62,6 @@ static const uint64_t pow5[] = {
 	298023223876953125,
 };
 
-static const uint64_t pow10u[] = {
-	UINT64_C(1),
-	UINT64_C(10),
-	UINT64_C(100),
-	UINT64_C(1000),
-	UINT64_C(10000),
-	UINT64_C(100000),
-	UINT64_C(1000000),
-	UINT64_C(10000000),
-	UINT64_C(100000000),
-	UINT64_C(1000000000),
-	UINT64_C(10000000000),
-	UINT64_C(100000000000),
-	UINT64_C(1000000000000),
-	UINT64_C(10000000000000),
-	UINT64_C(100000000000000),
-	UINT64_C(1000000000000000),
-	UINT64_C(10000000000000000),
-	UINT64_C(100000000000000000),
-};
-
 /*
  * x = m * 2^q scaled by 10^k (0 <= k <= 25) is T * 2^s with T = m * 5^k and s = q + k: its
  * floor, and its value rounded half to even, as integers (exact: T < 2^112).
@@ -195,15 +174,15 @@ static int format_exact(char out[SERVE_DOUBLE_SIZE], double x)
 		int k = p - 1 - e10, x10 = e10;
 
 		scale(m, q, k, &fl, &d);
-		if (fl >= pow10u[p]) {
+		if (fl >= num_pow10[p]) {
 			k--;
 			x10++;
 			scale(m, q, k, &fl, &d);
 		}
 		if (p < 17 && !reads_back(m, q, k, d))
 			continue;
-		if (d == pow10u[p]) { /* rounding carried into a new digit */
-			d = pow10u[p - 1];
+		if (d == num_pow10[p]) { /* rounding carried into a new digit */
+			d = num_pow10[p - 1];
 			x10++;
 		}
 		return write_g(out, neg, d, p, x10);

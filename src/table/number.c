@@ -206,7 +206,7 @@ static inline unsigned digit_run(uint64_t v)
 	return m ? (unsigned)__builtin_ctzll(m) / 8 : 8;
 }
 
-static const uint64_t pow10_int[] = {
+const uint64_t num_pow10[NUM_POW10_COUNT] = {
 	UINT64_C(1),
 	UINT64_C(10),
 	UINT64_C(100),
@@ -268,13 +268,13 @@ static size_t long_run(const char *p, uint64_t *w)
 	/* eight digits are inside the field, so the next eight bytes are still readable */
 	k2 = digit_run(load8(p + 8));
 	if (k2 < 8) {
-		*w = eight_digits(v) * pow10_int[k2] + some_digits(load8(p + 8), k2);
+		*w = eight_digits(v) * num_pow10[k2] + some_digits(load8(p + 8), k2);
 		return 8 + k2;
 	}
 	/* sixteen digits are inside the field: eight more bytes are readable */
 	k2 = digit_run(load8(p + 16));
 	if (k2 <= 3) {
-		*w = (eight_digits(v) * pow10_int[8] + eight_digits(load8(p + 8))) * pow10_int[k2] +
+		*w = (eight_digits(v) * num_pow10[8] + eight_digits(load8(p + 8))) * num_pow10[k2] +
 		     some_digits(load8(p + 16), k2);
 		return 16 + k2;
 	}
@@ -302,7 +302,7 @@ static int long_field(const char *s, const char *p, size_t len, int neg, double 
 		return NUM_NONE;
 	if (p != end || ni + nf > 19 || ni + nf == 0)
 		return num_parse(s, len, out);
-	w = w * pow10_int[nf] + f; /* at most 19 digits: no overflow */
+	w = w * num_pow10[nf] + f; /* at most 19 digits: no overflow */
 	e -= (int64_t)nf;
 	if (w && (fast_path(w, e, neg, out) || wide_path(w, e, neg, out)))
 		return NUM_FINITE;
@@ -331,7 +331,7 @@ int num_parse_field(const char *s, size_t len, double *out)
 		nf = digit_run(v);
 		if (nf == 8)
 			return long_field(s, s + neg + (*s == '+'), len, neg, out);
-		w = w * pow10_int[nf] + some_digits(v, nf);
+		w = w * num_pow10[nf] + some_digits(v, nf);
 		p += 1 + nf;
 	}
 	if (*p == 'e' || *p == 'E')

@@ -6,12 +6,17 @@
 #define FERRY_TABLE_NUMBER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum num_kind {
 	NUM_NONE = 0,	   /* not a number: a string, or empty */
 	NUM_FINITE = 1,	   /* a finite double in *out */
 	NUM_NONFINITE = 2, /* "nan", "inf", "infinity" (any case, optional sign) or an overflow */
 };
+
+/* 10^0 .. 10^19: every power of ten a uint64_t holds. */
+#define NUM_POW10_COUNT 20
+extern const uint64_t num_pow10[NUM_POW10_COUNT];
 
 /*
  * Parses s[0..len) (need not be NUL-terminated): an optional sign, digits with an optional '.'
