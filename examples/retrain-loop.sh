@@ -71,10 +71,11 @@ show cat ferry.yaml
 
 step "serve the alias: the server follows it (hot swap) and logs every prediction"
 # "$FERRY", not the ferry function: $! must be the server itself, not a subshell
+: >serve.out
 "$FERRY" serve models:/churn@production --port 0 --poll-ms 200 >serve.out 2>serve.err &
 server=$!
 for _ in $(seq 100); do
-	url=$(sed -n 's/^listening on //p' serve.out)
+	url=$(sed -n 's/^listening on //p' serve.out 2>/dev/null) || true
 	[ -n "$url" ] && break
 	sleep 0.1
 done

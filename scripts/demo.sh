@@ -91,10 +91,11 @@ ferry runs compare $ids | grep -E '^\*|^  +[a-z]' | head -20
 
 step "ferry server speaks MLflow's REST API: existing clients and curl work unchanged"
 # "$FERRY", not the ferry function: $! must be the server itself, not a subshell
+: >"$work/server.out"
 "$FERRY" server --port 0 >"$work/server.out" 2>&1 &
 server_pid=$!
 for _ in $(seq 50); do
-	url=$(sed -n 's/^listening on //p' "$work/server.out")
+	url=$(sed -n 's/^listening on //p' "$work/server.out" 2>/dev/null) || true
 	[ -n "$url" ] && break
 	sleep 0.1
 done
@@ -140,10 +141,11 @@ show ferry predict models:/churn/2 --data data/batch_01.csv --id state --out pre
 show head -4 predictions.csv
 
 step "serve production: one server, three protocols, every prediction logged"
+: >"$work/serve.out"
 "$FERRY" serve models:/churn@production --port 0 --poll-ms 300 >"$work/serve.out" 2>"$work/serve.err" &
 serve_pid=$!
 for _ in $(seq 100); do
-	surl=$(sed -n 's/^listening on //p' "$work/serve.out")
+	surl=$(sed -n 's/^listening on //p' "$work/serve.out" 2>/dev/null) || true
 	[ -n "$surl" ] && break
 	sleep 0.1
 done

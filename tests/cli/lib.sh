@@ -100,3 +100,22 @@ new_project() {
 	git -C "$1" add .ferry
 	git -C "$1" commit -qm "ferry init"
 }
+
+# listening_url OUT ERR PID [TRIES]: the URL of the "listening on URL" line that a server started
+# in the background (ferry server, ferry serve) writes to OUT once bound. Fails, showing ERR, when
+# PID ends first or no line came after TRIES tenths of a second (default 100). The caller
+# truncates OUT before starting the server: the shell may open OUT only after the first look here,
+# and a line left by an earlier server names a port no one listens on any more.
+listening_url() {
+	local out=$1 err=$2 pid=$3 tries=${4:-100} url
+	for _ in $(seq "$tries"); do
+		url=$(sed -n 's/^listening on //p' "$out" 2>/dev/null) || true
+		if [ -n "$url" ]; then
+			printf '%s\n' "$url"
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || fail "server exited before listening: $(cat "$err" 2>/dev/null)"
+		sleep 0.1
+	done
+	fail "server did not report its address in $out: $(cat "$err" 2>/dev/null)"
+}

@@ -19,15 +19,10 @@ trap 'stop_server; cleanup' EXIT
 start_server() {
 	rm -rf proj && mkdir proj
 	(cd proj && "$FERRY" init -q >/dev/null)
+	: >server.out
 	(cd proj && exec "$FERRY" server --host 127.0.0.1 --port 0 >../server.out 2>../server.err) &
 	SERVER_PID=$!
-	for _ in $(seq 100); do
-		URL=$(sed -n 's/^listening on //p' server.out)
-		[ -n "$URL" ] && return 0
-		kill -0 "$SERVER_PID" 2>/dev/null || fail "ferry server exited: $(cat server.err)"
-		sleep 0.1
-	done
-	fail "ferry server did not report its address"
+	URL=$(listening_url server.out server.err "$SERVER_PID")
 }
 
 start_server

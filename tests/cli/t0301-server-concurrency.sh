@@ -20,17 +20,11 @@ stop_server() {
 trap 'stop_server; cleanup' EXIT
 
 new_project proj
+: >server.out
 (cd proj && exec "$FERRY" server --host 127.0.0.1 --port 0 --workers 4 >../server.out \
 	2>../server.err) &
 SERVER_PID=$!
-URL=
-for _ in $(seq 100); do
-	URL=$(sed -n 's/^listening on //p' server.out)
-	[ -n "$URL" ] && break
-	kill -0 "$SERVER_PID" 2>/dev/null || fail "ferry server exited: $(cat server.err)"
-	sleep 0.1
-done
-[ -n "$URL" ] || fail "ferry server did not report its address"
+URL=$(listening_url server.out server.err "$SERVER_PID")
 API=$URL/api/2.0/mlflow
 ok "server listening at $URL"
 

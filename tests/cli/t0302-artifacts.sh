@@ -19,15 +19,10 @@ trap 'stop_server; cleanup' EXIT
 start_server() {
 	local dir=$1
 	shift
+	: >"$TEST_TMP/server.out"
 	(cd "$dir" && exec "$FERRY" server --host 127.0.0.1 --port 0 "$@" >"$TEST_TMP/server.out" 2>"$TEST_TMP/server.err") &
 	SERVER_PID=$!
-	for _ in $(seq 100); do
-		URL=$(sed -n 's/^listening on //p' "$TEST_TMP/server.out")
-		[ -n "$URL" ] && return 0
-		kill -0 "$SERVER_PID" 2>/dev/null || fail "ferry server exited: $(cat "$TEST_TMP/server.err")"
-		sleep 0.1
-	done
-	fail "ferry server did not report its address"
+	URL=$(listening_url "$TEST_TMP/server.out" "$TEST_TMP/server.err" "$SERVER_PID")
 }
 
 # http METHOD URL [CURL ARGS...]: the body in $TEST_TMP/body, the status in CODE.

@@ -16,16 +16,10 @@ trap 'stop_server; cleanup' EXIT
 
 mkdir srv
 (cd srv && "$FERRY" init -q >/dev/null)
+: >server.out
 (cd srv && exec "$FERRY" server --host 127.0.0.1 --port 0 >../server.out 2>../server.err) &
 SERVER_PID=$!
-URL=
-for _ in $(seq 100); do
-	URL=$(sed -n 's/^listening on //p' server.out)
-	[ -n "$URL" ] && break
-	kill -0 "$SERVER_PID" 2>/dev/null || fail "ferry server exited: $(cat server.err)"
-	sleep 0.1
-done
-[ -n "$URL" ] || fail "ferry server did not report its address"
+URL=$(listening_url server.out server.err "$SERVER_PID")
 sq() { sqlite3 "$TEST_TMP/srv/.ferry/ferry.db" "$1"; }
 lq() { sqlite3 .ferry/ferry.db "$1"; }
 

@@ -19,16 +19,12 @@ head -41 "$src/batch_01_nodrift.csv" >data/rows.csv
 "$FERRY" predict models:/churn/1 --data data/rows.csv --out ref1.csv >/dev/null
 "$FERRY" predict models:/churn/2 --data data/rows.csv --out ref2.csv >/dev/null
 
+: >serve.out
 "$FERRY" serve models:/churn@production --port 0 --poll-ms 200 >serve.out 2>serve.err &
 server=$!
 stop_server() { kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null || true; }
 trap 'stop_server; cleanup' EXIT
-for _ in $(seq 100); do
-	url=$(sed -n 's/^listening on //p' serve.out)
-	[ -n "$url" ] && break
-	sleep 0.1
-done
-[ -n "$url" ] || fail "server did not start: $(cat serve.err)"
+url=$(listening_url serve.out serve.err "$server")
 
 # requests in each protocol, built from the same rows
 python3 - data/rows.csv <<'EOF'

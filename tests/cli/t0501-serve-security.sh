@@ -13,16 +13,12 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 openssl rand -hex 32 >token
 chmod 600 token
 
+: >serve.out
 "$FERRY" serve m/iris --port 0 --no-log --token-file token --tls-cert cert.pem --tls-key key.pem \
 	--max-body-mb 1 >serve.out 2>serve.err &
 server=$!
 trap 'kill -TERM "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; cleanup' EXIT
-for _ in $(seq 100); do
-	url=$(sed -n 's/^listening on //p' serve.out)
-	[ -n "$url" ] && break
-	kill -0 "$server" 2>/dev/null || fail "server exited: $(cat serve.err)"
-	sleep 0.1
-done
+url=$(listening_url serve.out serve.err "$server")
 case "$url" in https://*) ;; *) fail "not https: '$url'" ;; esac
 body='{"instances": [[5.1, 3.5, 1.4, 0.2]]}'
 code() { curl -s -o .body -w '%{http_code}' --cacert cert.pem "$@"; }

@@ -18,6 +18,7 @@ cp "$src/reference.csv" data/train.csv
 "$FERRY" models alias churn production 1 >/dev/null
 
 # A webhook receiver: every POST body becomes one line of hooks.jsonl.
+: >receiver.port
 python3 - >receiver.port 2>receiver.err <<'EOF' &
 import http.server, sys
 class H(http.server.BaseHTTPRequestHandler):
@@ -35,6 +36,7 @@ print(s.server_address[1], flush=True)
 s.serve_forever()
 EOF
 receiver=$!
+: >serve.out
 "$FERRY" serve models:/churn@production --port 0 >serve.out 2>serve.err &
 server=$!
 stop_all() {
@@ -42,13 +44,12 @@ stop_all() {
 	kill "$receiver" 2>/dev/null && wait "$receiver" 2>/dev/null || true
 }
 trap 'stop_all; cleanup' EXIT
+url=$(listening_url serve.out serve.err "$server")
 for _ in $(seq 100); do
-	url=$(sed -n 's/^listening on //p' serve.out)
 	port=$(cat receiver.port)
-	[ -n "$url" ] && [ -n "$port" ] && break
+	[ -n "$port" ] && break
 	sleep 0.1
 done
-[ -n "$url" ] || fail "server did not start: $(cat serve.err)"
 [ -n "$port" ] || fail "receiver did not start: $(cat receiver.err)"
 
 cat >monitor.yaml <<EOF

@@ -15,15 +15,10 @@ cp "$src/reference.csv" data/train.csv
 	--register churn >/dev/null
 
 start_server() {
+	: >serve.out
 	"$FERRY" serve "$@" --port 0 >serve.out 2>serve.err &
 	server=$!
-	for _ in $(seq 200); do
-		url=$(sed -n 's/^listening on //p' serve.out)
-		[ -n "$url" ] && return
-		kill -0 "$server" 2>/dev/null || break
-		sleep 0.1
-	done
-	fail "server did not start: $(cat serve.err)"
+	url=$(listening_url serve.out serve.err "$server" 200)
 }
 stop_server() { kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null || true; }
 trap 'stop_server; cleanup' EXIT

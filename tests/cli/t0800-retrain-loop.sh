@@ -47,6 +47,7 @@ retrain:
     cooldown: 0s
 EOF
 
+: >serve.out
 "$FERRY" serve models:/churn@production --port 0 --poll-ms 200 >serve.out 2>serve.err &
 server=$!
 loader=
@@ -55,12 +56,7 @@ stop_all() {
 	kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
 }
 trap 'stop_all; cleanup' EXIT
-for _ in $(seq 600); do
-	url=$(sed -n 's/^listening on //p' serve.out)
-	[ -n "$url" ] && break
-	sleep 0.1
-done
-[ -n "$url" ] || fail "server did not start: $(cat serve.err)"
+url=$(listening_url serve.out serve.err "$server" 600)
 
 # replay FILE TAG: every row of FILE in requests of 10 rows, then its labels to /feedback.
 # Writes TAG.expect: rows and F1 of "yes" computed here from the served predictions.
