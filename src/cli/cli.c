@@ -19,7 +19,8 @@ void cli_report_error(const struct ctx *ctx, int rc)
 	const char *msg = ctx->err.msg[0] ? ctx->err.msg : "operation failed";
 
 	fprintf(stderr, "error: %s\n", msg);
-	if (ctx->json) {
+	/* one JSON document per command: a command that printed its own carried the error in it */
+	if (ctx->json && !ctx->json_printed) {
 		json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", error_code_name(rc),
 				      "message", msg);
 

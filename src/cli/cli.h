@@ -29,6 +29,7 @@ struct ctx {
 	struct store *tracking;	 /* owned by main.c; set when NEED_TRACKING (may be store) */
 	struct error err;	 /* filled by a failing command, printed by main.c */
 	int exit_code;		 /* a successful command's exit status if not 0 (ferry run) */
+	int json_printed;	 /* --json: the command's document, error included, is out */
 };
 
 /* A command returns 0, a negative ERR_* with ctx->err filled, or CLI_DONE (exit 0, e.g. --help). */

@@ -227,8 +227,15 @@ int cmd_repro(int argc, const char **argv, struct ctx *ctx)
 	if (res && ctx->json) {
 		json_t *j = results_json(&pc, res);
 
+		/* the failure goes into the stages' document, not into a second one after it */
+		if (rc < 0)
+			json_object_set_new(
+			    j, "error",
+			    json_pack("{s:s,s:s}", "code", error_code_name(rc), "message",
+				      ctx->err.msg[0] ? ctx->err.msg : "operation failed"));
 		output_json(j);
 		json_decref(j);
+		ctx->json_printed = 1;
 	} else if (res && dry_run) {
 		print_plan(&pc, res, "would run ");
 	}

@@ -45,6 +45,13 @@ run "$FERRY" status
 expect_out_contains "make: cmd changed; dep 'in.txt' changed"
 ok "a failed stage keeps its previous outputs and ferry.lock, and stops the stages below"
 
+run "$FERRY" repro --json
+expect_status 1
+expect_eq "$(jq -s length "$TEST_TMP/.out")" 1 "JSON documents on stdout"
+expect_eq "$(jq -c '[.stages[] | [.stage, .outcome]]' "$TEST_TMP/.out")" '[["make","failed"],["use","skipped"]]' "stages"
+jq -r .error.message "$TEST_TMP/.out" | grep -q "^stage 'make': .* exited with status 4$" || fail "error: $OUT"
+ok "repro --json prints one document: the stages and the error"
+
 sed -i 's|cmd: mkdir -p out .*|cmd: echo forgot|' ferry.yaml
 run "$FERRY" repro
 expect_status 1
