@@ -232,7 +232,8 @@ static int check_triggers(struct retrain_outcome *out, struct store *st,
 
 	if (rc)
 		goto out;
-	rc = store_monitor_results(st, &res, o->policy->model, RESULTS_LIMIT, false, err);
+	rc = store_monitor_results(st, &res, o->policy->model, RESULTS_LIMIT,
+				   retrain_policy_reads_reports(o->policy), err);
 	if (rc == ERR_UNSUPPORTED) { /* a backend without monitoring: only the other triggers */
 		error_clear(err);
 		rc = 0;

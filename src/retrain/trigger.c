@@ -17,11 +17,75 @@ void retrain_check_release(struct retrain_check *c)
 	*c = (struct retrain_check)RETRAIN_CHECK_INIT;
 }
 
+static bool is_report_metric(const char *metric)
+{
+	return !strncmp(metric, "drift.", 6) || !strcmp(metric, "prediction_drift");
+}
+
+/* Whether a drift verdict in a stored report says the column was tested. */
+static bool tested(const json_t *verdict)
+{
+	const char *v = json_string_value(verdict);
+
+	return v && (!strcmp(v, "drift") || !strcmp(v, "no_drift"));
+}
+
+/* drift.<column> and prediction_drift from a stored report (monitor_run.c's report_json). */
+static int report_metric(const char *report, const char *metric, double *value)
+{
+	json_t *j = report ? json_loads(report, 0, NULL) : NULL;
+	json_t *cols, *c, *score;
+	size_t i;
+	int found = 0;
+
+	if (!j)
+		return 0;
+	if (!strncmp(metric, "drift.", 6)) {
+		cols = json_object_get(json_object_get(j, "drift"), "columns");
+		json_array_foreach(cols, i, c) {
+			const char *name = json_string_value(json_object_get(c, "name"));
+
+			if (!name || strcmp(name, metric + 6))
+				continue;
+			score = json_object_get(c, "score");
+			if (tested(json_object_get(c, "verdict")) && json_is_number(score)) {
+				*value = json_number_value(score);
+				found = 1;
+			}
+			break;
+		}
+	} else {
+		c = json_object_get(json_object_get(j, "prediction_drift"), "verdict");
+		if (tested(c)) {
+			*value = !strcmp(json_string_value(c), "drift");
+			found = 1;
+		}
+	}
+	json_decref(j);
+	return found;
+}
+
+bool retrain_policy_reads_reports(const struct retrain_policy *p)
+{
+	for (size_t i = 0; i < p->n_triggers; i++) {
+		const struct alert_rule *rule = &p->triggers[i].rule;
+
+		if (p->triggers[i].kind != RETRAIN_WHEN)
+			continue;
+		for (size_t k = 0; k < rule->n_conds; k++)
+			if (is_report_metric(rule->conds[k].metric))
+				return true;
+	}
+	return false;
+}
+
 int retrain_result_metric(const struct store_monitor_result *r, const char *metric, double *value)
 {
 	json_t *q, *v;
 	int found = 0;
 
+	if (is_report_metric(metric))
+		return report_metric(r->report_json, metric, value);
 	if (!strcmp(metric, "rows"))
 		return *value = (double)r->rows, 1;
 	if (!strcmp(metric, "labelled"))

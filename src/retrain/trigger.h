@@ -77,11 +77,15 @@ void retrain_triggers_check(struct retrain_check *out, const struct retrain_poli
 bool retrain_check_should_run(const struct retrain_check *c);
 
 /*
- * The numbers alert rules see in one stored monitoring result: drift_share, n_drifted,
- * dataset_drift (verdict "drift"), rows, labelled and every number of quality_json (f1,
- * accuracy, ...). drift.<column> and prediction_drift are not in the stored summary: unknown.
+ * The numbers alert rules see in one stored monitoring result, as `ferry monitor run` saw them:
+ * drift_share, n_drifted, dataset_drift (verdict "drift"), rows, labelled, every number of
+ * quality_json (f1, accuracy, ...), and from report_json (when it was read) drift.<column> (the
+ * column's score, when it was tested) and prediction_drift (1 drift, 0 none, when tested).
  * 1 with *value set, 0 when the result does not have the metric.
  */
 int retrain_result_metric(const struct store_monitor_result *r, const char *metric, double *value);
+
+/* Whether a trigger of p reads drift.<column> or prediction_drift: results need report_json. */
+bool retrain_policy_reads_reports(const struct retrain_policy *p);
 
 #endif

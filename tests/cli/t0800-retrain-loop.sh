@@ -164,6 +164,23 @@ expect_out_contains "trigger drift        FIRES"
 expect_out_contains "would run: ferry train"
 ok "batch 2: drift (drift_share as measured) and quality (F1 as served) fire; --dry-run changes nothing"
 
+# per-column drift and prediction drift, read from the stored report of the same window
+sed -e 's/when: drift_share >= 0.2/when: drift.total_day_minutes > 0.1/' \
+	-e 's/when: f1 < 0.6/when: drift.state > 0.9 or prediction_drift == 1/' ferry.yaml >columns.yaml
+run "$FERRY" retrain churn --file columns.yaml --dry-run --json
+expect_status 0
+python3 - "$TEST_TMP/.out" w2.json <<'EOF' || fail "column triggers differ from what monitoring measured"
+import json, sys
+t = {x["name"]: x for x in json.load(open(sys.argv[1]))[0]["triggers"]}
+cols = {c["name"]: c for c in json.load(open(sys.argv[2]))["drift"]["columns"]}
+day = cols["total_day_minutes"]
+assert day["verdict"] == "drift" and day["score"] > 0.1, day  # multiplied by 1.3 (manifest)
+assert t["drift"]["fired"] and t["drift"]["value"] == day["score"], (t["drift"], day)
+assert cols["state"]["verdict"] == "no_drift", cols["state"]  # not shifted (manifest)
+assert t["quality"]["truth"] in ("true", "false"), t["quality"]
+EOF
+ok "triggers on drift.<column> and prediction_drift read the stored report (the column that was shifted fires)"
+
 # ---- the new data version, the challenger, the swap under load ---------------------------
 # rows 2-701 of batch_02 (sed, not tail | head: under pipefail, tail may die of SIGPIPE when head
 # stops reading, which failed this test now and then)

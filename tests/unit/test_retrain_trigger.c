@@ -243,12 +243,63 @@ static void test_result_metric(void **state)
 	assert_true(v == -1);
 }
 
+/* A stored report as monitor run writes it, cut to what the triggers read (values by hand). */
+static const char REPORT[] =
+    "{\"drift\": {\"columns\": ["
+    "{\"name\": \"total_day_minutes\", \"verdict\": \"drift\", \"score\": 1.5e-07},"
+    "{\"name\": \"state\", \"verdict\": \"no_drift\", \"score\": 0.125},"
+    "{\"name\": \"area_code\", \"verdict\": \"insufficient_data\", \"score\": 0.5},"
+    "{\"name\": \"voice_mail_plan\", \"verdict\": \"skipped\", \"score\": null}]},"
+    "\"prediction_drift\": {\"verdict\": \"drift\", \"drift\": true, \"score\": 0.01}}";
+
+static void test_report_metric(void **state)
+{
+	struct store_monitor_result r = result(1, 2, 1, 0.25, NULL);
+	struct retrain_policies ps = RETRAIN_POLICIES_INIT;
+	double v = -1;
+
+	(void)state;
+	assert_int_equal(retrain_result_metric(&r, "drift.state", &v), 0); /* no report read */
+	r.report_json = (char *)REPORT;
+	assert_int_equal(retrain_result_metric(&r, "drift.total_day_minutes", &v), 1);
+	assert_true(v == 1.5e-07);
+	assert_int_equal(retrain_result_metric(&r, "drift.state", &v), 1);
+	assert_true(v == 0.125);
+	v = -1;
+	assert_int_equal(retrain_result_metric(&r, "drift.area_code", &v), 0); /* not tested */
+	assert_int_equal(retrain_result_metric(&r, "drift.voice_mail_plan", &v), 0);
+	assert_int_equal(retrain_result_metric(&r, "drift.missing", &v), 0);
+	assert_int_equal(retrain_result_metric(&r, "drift.", &v), 0);
+	assert_true(v == -1);
+	assert_int_equal(retrain_result_metric(&r, "prediction_drift", &v), 1);
+	assert_true(v == 1);
+	r.report_json = (char *)"{\"prediction_drift\": {\"verdict\": \"no_drift\"}}";
+	assert_int_equal(retrain_result_metric(&r, "prediction_drift", &v), 1);
+	assert_true(v == 0);
+	r.report_json = (char *)"{\"prediction_drift\": null}";
+	assert_int_equal(retrain_result_metric(&r, "prediction_drift", &v), 0);
+	r.report_json = (char *)"not json";
+	assert_int_equal(retrain_result_metric(&r, "drift.state", &v), 0);
+	assert_int_equal(retrain_result_metric(&r, "drift_share", &v), 1); /* the summary still */
+	assert_true(v == 0.25);
+
+	load(&ps, "      - when: drift_share >= 0.3\n      - schedule: 1d\n", "0s");
+	assert_false(retrain_policy_reads_reports(&ps.items[0]));
+	retrain_policies_release(&ps);
+	load(&ps, "      - when: f1 < 0.7 or drift.state > 0.2\n", "0s");
+	assert_true(retrain_policy_reads_reports(&ps.items[0]));
+	retrain_policies_release(&ps);
+	load(&ps, "      - when: prediction_drift == 1\n", "0s");
+	assert_true(retrain_policy_reads_reports(&ps.items[0]));
+	retrain_policies_release(&ps);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_counted_results),	  cmocka_unit_test(test_windows),
-		cmocka_unit_test(test_schedule_and_data), cmocka_unit_test(test_cooldown),
-		cmocka_unit_test(test_result_metric),
+		cmocka_unit_test(test_report_metric), cmocka_unit_test(test_counted_results),
+		cmocka_unit_test(test_windows),	      cmocka_unit_test(test_schedule_and_data),
+		cmocka_unit_test(test_cooldown),      cmocka_unit_test(test_result_metric),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
