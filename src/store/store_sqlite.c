@@ -728,6 +728,14 @@ out:
 	return rc;
 }
 
+/*
+ * metrics has no foreign key to runs (schema 0006: the writers check the run): its orphans in
+ * foreign_key_check's (table, rowid, parent) shape.
+ */
+#define METRICS_ORPHANS_SQL                                                                        \
+	"SELECT 'metrics', NULL, 'runs' FROM metrics m "                                           \
+	"WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.run_id = m.run_id)"
+
 static int sqlite_check(struct store *st, struct strbuf *report, struct error *err)
 {
 	struct store_sqlite *s = sq(st);
@@ -735,7 +743,8 @@ static int sqlite_check(struct store *st, struct strbuf *report, struct error *e
 	int rc;
 
 	if ((rc = check_pragma(s, "PRAGMA integrity_check", false, report, &problems, err)) < 0 ||
-	    (rc = check_pragma(s, "PRAGMA foreign_key_check", true, report, &problems, err)) < 0)
+	    (rc = check_pragma(s, "PRAGMA foreign_key_check", true, report, &problems, err)) < 0 ||
+	    (rc = check_pragma(s, METRICS_ORPHANS_SQL, true, report, &problems, err)) < 0)
 		return rc;
 	if (problems)
 		return error_set(err, ERR_STORE, "store '%s' is inconsistent: %d problem%s found",

@@ -369,7 +369,7 @@ out:
 
 /* The statements of one batch, the connection's cached ones, taken on first use. */
 struct batch_stmts {
-	sqlite3_stmt *param_put, *param_get, *metric, *latest, *tag;
+	sqlite3_stmt *param_put, *param_get, *metric, *metrics, *latest, *tag;
 };
 
 static int batch_param(struct store *st, struct batch_stmts *s, const char *run_id,
@@ -411,21 +411,54 @@ static int batch_param(struct store *st, struct batch_stmts *s, const char *run_
 	return rc;
 }
 
-static int batch_metric_stmt(struct store *st, sqlite3_stmt *q, const char *run_id,
-			     const struct store_metric *m, struct error *err)
+/* Binds point m to ?i .. ?i+4 (key, step, timestamp, value, is_nan). */
+static void bind_point(sqlite3_stmt *q, int i, const struct store_metric *m)
 {
 	bool nan = isnan(m->value);
 
-	sqlite3_reset(q);
-	/* Static: both outlive the statement's use, and every use binds them again. */
-	sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, m->key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 3, m->step);
-	sqlite3_bind_int64(q, 4, m->timestamp);
+	/* Static: the key outlives the statement's use, and every use binds it again. */
+	sqlite3_bind_text(q, i, m->key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, i + 1, m->step);
+	sqlite3_bind_int64(q, i + 2, m->timestamp);
 	/* SQLite stores a NaN REAL as NULL: keep 0 and a flag, as MLflow does. */
-	sqlite3_bind_double(q, 5, nan ? 0.0 : m->value);
-	sqlite3_bind_int(q, 6, nan);
+	sqlite3_bind_double(q, i + 3, nan ? 0.0 : m->value);
+	sqlite3_bind_int(q, i + 4, nan);
+}
+
+static int batch_metric_stmt(struct store *st, sqlite3_stmt *q, const char *run_id,
+			     const struct store_metric *m, struct error *err)
+{
+	sqlite3_reset(q);
+	sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
+	bind_point(q, 2, m);
 	return step_write(st, q, NULL, "recording a metric", err);
+}
+
+/*
+ * METRIC_ROWS points to one INSERT: its rows go in one after another, each with its own ON
+ * CONFLICT check (a point repeated inside the statement is stored once, as with one insert per
+ * point), while the statement's own cost (step, reset, the run id's binding) is paid once. That
+ * cost was a third of a 500-point batch's inserts. A bare ? takes the number after the greatest
+ * so far, so row r's key is ?(2 + 5r).
+ */
+#define METRIC_ROWS 50
+#define METRIC_ROW ", (?1, ?, ?, ?, ?, ?)"
+#define METRIC_ROW2 METRIC_ROW METRIC_ROW
+#define METRIC_ROW8 METRIC_ROW2 METRIC_ROW2 METRIC_ROW2 METRIC_ROW2
+#define METRIC_ROW16 METRIC_ROW8 METRIC_ROW8
+#define METRIC_PUT_MANY_SQL                                                                        \
+	"INSERT INTO metrics (run_id, key, step, timestamp, value, is_nan) VALUES "                \
+	"(?1, ?, ?, ?, ?, ?)" METRIC_ROW16 METRIC_ROW16 METRIC_ROW16 METRIC_ROW                    \
+	" ON CONFLICT DO NOTHING"
+
+static int batch_metric_rows(struct store *st, sqlite3_stmt *q, const char *run_id,
+			     const struct store_metric *m, struct error *err)
+{
+	sqlite3_reset(q);
+	sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
+	for (int r = 0; r < METRIC_ROWS; r++)
+		bind_point(q, 2 + 5 * r, &m[r]);
+	return step_write(st, q, NULL, "recording metrics", err);
 }
 
 /* A point of the batch, with its place in it. */
@@ -487,6 +520,7 @@ static int batch_latest(struct store *st, struct batch_stmts *s, const char *run
 static int batch_metrics(struct store *st, struct batch_stmts *s, const char *run_id,
 			 const struct store_batch *b, struct error *err)
 {
+	size_t i;
 	int rc;
 
 	if (!b->nr_metrics)
@@ -499,7 +533,14 @@ static int batch_metrics(struct store *st, struct batch_stmts *s, const char *ru
 	    (!s->latest && (rc = store_sqlite_stmt(st, &s->latest, SQ_LATEST_PUT, LATEST_PUT_SQL,
 						   "recording a metric", err)) < 0))
 		return rc;
-	for (size_t i = 0; i < b->nr_metrics; i++)
+	if (b->nr_metrics >= METRIC_ROWS && !s->metrics &&
+	    (rc = store_sqlite_stmt(st, &s->metrics, SQ_METRIC_PUT_MANY, METRIC_PUT_MANY_SQL,
+				    "recording metrics", err)) < 0)
+		return rc;
+	for (i = 0; i + METRIC_ROWS <= b->nr_metrics; i += METRIC_ROWS)
+		if ((rc = batch_metric_rows(st, s->metrics, run_id, &b->metrics[i], err)) < 0)
+			return rc;
+	for (; i < b->nr_metrics; i++)
 		if ((rc = batch_metric_stmt(st, s->metric, run_id, &b->metrics[i], err)) < 0)
 			return rc;
 	return batch_latest(st, s, run_id, b, err);
@@ -528,7 +569,7 @@ static int batch_write(struct store *st, struct batch_stmts *s, const char *run_
 int store_sqlite_run_log_batch(struct store *st, const char *run_id, const struct store_batch *b,
 			       struct error *err)
 {
-	struct batch_stmts s = { NULL, NULL, NULL, NULL, NULL };
+	struct batch_stmts s = { NULL, NULL, NULL, NULL, NULL, NULL };
 	char what[128];
 	int rc;
 
@@ -543,6 +584,7 @@ out:
 	store_sqlite_stmt_done(s.param_put);
 	store_sqlite_stmt_done(s.param_get);
 	store_sqlite_stmt_done(s.metric);
+	store_sqlite_stmt_done(s.metrics);
 	store_sqlite_stmt_done(s.latest);
 	store_sqlite_stmt_done(s.tag);
 	if (rc < 0)

@@ -469,6 +469,70 @@ static void test_metrics_history_and_latest(void **state)
 	assert_int_equal(store_metric_history(f->st, &pts, "f00", "loss", &err), ERR_NOTFOUND);
 }
 
+/*
+ * A log-batch large enough to go in several multi-row inserts plus single ones (123 points):
+ * repeated points inside one insert, across two, and between the last single ones and an
+ * earlier insert are stored once, a point already stored before the batch is not stored again,
+ * NaN repeated is one row, and the latest point per key is MLflow's greatest (step, timestamp,
+ * value) wherever in the batch it sits. Expected counts are worked out by hand below.
+ */
+static void test_log_batch_many_points(void **state)
+{
+	struct fixture *f = *state;
+	struct store_metric pts[123];
+	struct store_metric_points got = STORE_METRIC_POINTS_INIT;
+	struct error err = ERROR_INIT;
+	char id[ID_HEX_LEN + 1];
+	char sql[256];
+
+	new_run(f->st, id);
+	for (size_t i = 0; i < ARRAY_SIZE(pts); i++)
+		pts[i] =
+		    (struct store_metric){ i % 2 ? "b" : "a", (double)i * 0.5, 1000, (int64_t)i };
+	pts[0] = (struct store_metric){ "a", 2.0, 900, 500 }; /* a's latest, first of all */
+	pts[2] = (struct store_metric){ "a", 1.0, 900, 500 }; /* same step and time, smaller */
+	pts[10] = pts[4];				      /* repeated in one insert */
+	pts[71] = pts[21];				      /* across two inserts */
+	pts[111] = pts[61];				      /* a single insert repeats one */
+	pts[30] = (struct store_metric){ "a", NAN, 1000, 30 };
+	pts[32] = pts[30];
+	assert_ok(store_run_log_metrics(f->st, id, &pts[90], 1, &err));
+
+	const struct store_batch b = { .metrics = pts, .nr_metrics = ARRAY_SIZE(pts) };
+	assert_ok(store_run_log_batch(f->st, id, &b, &err));
+	/* a: 62 even places less the repeats at 10 and 32; b: 61 odd less 71 and 111. */
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM metrics WHERE run_id = '%s' AND key = 'a'",
+		 id);
+	assert_int_equal(raw_int(f->db, sql), 60);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM metrics WHERE run_id = '%s' AND key = 'b'",
+		 id);
+	assert_int_equal(raw_int(f->db, sql), 59);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM metrics WHERE run_id = '%s' AND is_nan = 1", id);
+	assert_int_equal(raw_int(f->db, sql), 1);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM metrics WHERE run_id = '%s' AND step IN (71, 111)", id);
+	assert_int_equal(raw_int(f->db, sql), 0);
+
+	assert_ok(store_run_latest_metrics(f->st, &got, id, &err));
+	assert_int_equal(got.nr, 2);
+	assert_point(&got.items[0], "a", 500, 900, 2.0);
+	assert_point(&got.items[1], "b", 121, 1000, 60.5);
+	store_metric_points_release(&got);
+
+	/* Again: every point is already stored, nothing is added. */
+	assert_ok(store_run_log_batch(f->st, id, &b, &err));
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM metrics WHERE run_id = '%s'", id);
+	assert_int_equal(raw_int(f->db, sql), 119);
+
+	/* A bad point in the middle of a multi-row insert stores nothing of the batch. */
+	for (size_t i = 0; i < 60; i++)
+		pts[i] = (struct store_metric){ i == 25 ? "" : "c", 1.0, 1000, (int64_t)i };
+	const struct store_batch bad = { .metrics = pts, .nr_metrics = 60 };
+	assert_true(store_run_log_batch(f->st, id, &bad, &err) < 0);
+	assert_int_equal(raw_int(f->db, sql), 119);
+}
+
 /* Tags ---------------------------------------------------------------------------------------- */
 
 static void test_tags(void **state)
@@ -610,6 +674,14 @@ static void test_check(void **state)
 	assert_contains(report.buf, "params");
 	assert_contains(report.buf, "runs");
 	assert_contains(err.msg, "1 problem");
+	strbuf_release(&report);
+
+	/* metrics has no foreign key (the writers check the run): check looks for orphans. */
+	raw_exec(f->db, "INSERT INTO metrics VALUES "
+			"('eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee', 'k', 0, 1, 1.0, 0)");
+	assert_int_equal(store_check(f->st, &report, &err), ERR_STORE);
+	assert_contains(report.buf, "a row of 'metrics' refers to a missing row of 'runs'");
+	assert_contains(err.msg, "2 problems");
 	strbuf_release(&report);
 }
 
@@ -800,6 +872,7 @@ int main(void)
 		cmocka_unit_test(test_run_status_names),
 		cmocka_unit_test_setup_teardown(test_params_write_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_history_and_latest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_batch_many_points, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_datasets_and_inputs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_keys_enforced, setup, teardown),
