@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Inference log benchmark: builds bench/infer_log_bench.c against a Release libferrycore.a and
-# times appends of ~300-byte prediction records from 1 and 8 threads, as fast as possible (a
+# times appends of ~450-byte prediction records from 1 and 8 threads, as fast as possible (a
 # burst) and paced at BENCH_RATE records/s (the server's steady state), with the p50/p99 cost of
-# one append. A benchmark, not a test: nothing here asserts on time. See bench/README.md.
+# one append; each case twice, the row's inputs handed over as typed cells (ferry serve's way)
+# and as a jansson object built for the append (its former way). A benchmark, not a test:
+# nothing here asserts on time. See bench/README.md.
 #
 # usage: bench/infer_log.sh
 #

@@ -157,6 +157,7 @@ declare -A URL PID
 start_ferry() {
 	local name=$1 model=$2 i url=
 	shift 2
+	: >"$W/$name.out" # before the server's shell opens it: the loop below reads it at once
 	(cd "$W/proj" && exec "$FERRY" serve "$W/models/$model" --host 127.0.0.1 --port 0 \
 		--threads "$SERVE_THREADS" "$@" >"$W/$name.out" 2>"$W/$name.err") &
 	PID[$name]=$!
@@ -295,11 +296,12 @@ cpu_ticks() {
 	done
 	echo "$t"
 }
-# worker_ticks PID: "TID TICKS" of each of ferry's HTTP worker threads (libmicrohttpd's pool)
+# worker_ticks PID: "TID TICKS" of each of ferry's HTTP worker threads (libmicrohttpd's
+# thread pool names them MHD-worker; since ferry runs one daemon per worker, MHD-single)
 worker_ticks() {
 	local t
 	for t in /proc/"$1"/task/*/stat; do
-		awk '$2 == "(MHD-worker)" {print $1, $14 + $15}' "$t" 2>/dev/null || true
+		awk '$2 == "(MHD-worker)" || $2 == "(MHD-single)" {print $1, $14 + $15}' "$t" 2>/dev/null || true
 	done
 }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
@@ -471,7 +473,7 @@ printf '  %-11s nginx %7.0f us, ferry (log on) %.0f us\n' logreg1 "$(med logreg1
 	"$(med logreg1.ferry_logreg_log 6)"
 echo
 echo "Every timed load (server CPU: 100% = one of $(nproc) CPUs; workers: the shares of ferry's threads"
-echo "named MHD-worker in their CPU time: libmicrohttpd's workers, and libgomp's threads, which inherit the name):"
+echo "named MHD-worker or MHD-single in their CPU time: libmicrohttpd's workers, and libgomp's threads, which inherit the name):"
 for l in "${RUNS[@]}"; do echo "  $l"; done
 echo
 for c in "${CHECKS[@]}"; do echo "- $c"; done

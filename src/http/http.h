@@ -166,9 +166,9 @@ struct http_routes {
  *   line and headers, then timeout_seconds plus a second per HTTP_MIN_BODY_RATE bytes received
  *   for the body, however slowly bytes trickle in; libmicrohttpd also closes a connection idle
  *   for timeout_seconds (also while a response waits for a client that stopped reading);
- * - max_connections: at the limit libmicrohttpd stops accepting, so further connections wait in
- *   the kernel's listen backlog, unserved, until one closes (with several threads the limit is
- *   split between them, so one may stop accepting a little earlier).
+ * - max_connections: at the limit the server stops accepting, so further connections wait in
+ *   the kernel's listen backlog, unserved, until one closes (the limit is on all workers
+ *   together).
  */
 #define HTTP_MIN_BODY_RATE 1024
 
@@ -205,8 +205,9 @@ struct http_options {
 struct http_server;
 
 /*
- * Starts serving in background threads (opts->threads workers, each with its own epoll loop;
- * HTTP/1.1 keep-alive). opts may be NULL for the defaults; 0 in max_body, max_connections or
+ * Starts serving in background threads (opts->threads workers, each with its own epoll loop,
+ * and one thread accepting connections and handing each to the worker with the fewest open
+ * connections; HTTP/1.1 keep-alive). opts may be NULL for the defaults; 0 in max_body, max_connections or
  * timeout_seconds means the default too. The process must not die of SIGPIPE when a client goes
  * away: if SIGPIPE has the default disposition, this sets it to SIG_IGN (process-wide, and left
  * so after stop; MHD also blocks it in its own threads). libmicrohttpd's diagnostics go to

@@ -1,5 +1,8 @@
 /*
- * The HTTP server on libmicrohttpd: one daemon with a pool of epoll worker threads. A request
+ * The HTTP server on libmicrohttpd: one accept thread of ours hands each new connection to the
+ * least-loaded of N daemons, each one epoll thread without a listening socket (libmicrohttpd's
+ * own thread pool keeps a connection on whichever worker accepted it, and a burst of clients
+ * connecting at once often lands on one worker, halving throughput while they stay). A request
  * is assembled in its connection's context (reused by every keep-alive request on it), checked
  * (framing, token, size) as soon as its headers are in, routed, handed to a handler, and the
  * handler's struct http_response becomes an MHD response carrying the request's id.
@@ -13,8 +16,11 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -60,8 +66,22 @@ struct conn {
 	struct http_deadline deadline;
 };
 
-struct http_server {
+/* One worker thread: a libmicrohttpd daemon without a listening socket of its own. */
+struct worker {
+	struct http_server *s;
 	struct MHD_Daemon *daemon;
+	atomic_uint conns; /* handed to it and not yet closed */
+};
+
+struct http_server {
+	struct worker *workers;
+	unsigned nworkers;
+	int listen_fd;
+	int wake_fd; /* eventfd: quiesce, or a connection closed while at the limit */
+	pthread_t acceptor;
+	int acceptor_running;
+	unsigned max_connections;
+	atomic_uint conns; /* all workers' connections */
 	struct http_reaper *reaper;
 	struct http_routes routes;
 	size_t max_body;
@@ -111,10 +131,29 @@ static void await_request(struct http_server *s, struct conn *conn)
 	http_deadline_set(&conn->deadline, http_now_ms() + s->timeout_ms);
 }
 
+static void wake_acceptor(struct http_server *s)
+{
+	uint64_t one = 1;
+
+	if (write(s->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("http: cannot wake the accept thread: %s", strerror(errno));
+}
+
+/* A connection handed to w has gone: its slot is free again. */
+static void connection_gone(struct worker *w)
+{
+	struct http_server *s = w->s;
+
+	atomic_fetch_sub(&w->conns, 1);
+	if (atomic_fetch_sub(&s->conns, 1) == s->max_connections)
+		wake_acceptor(s);
+}
+
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 			  enum MHD_ConnectionNotificationCode toe)
 {
-	struct http_server *s = cls;
+	struct worker *w = cls;
+	struct http_server *s = w->s;
 	struct conn *conn = *socket_context;
 
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
@@ -129,6 +168,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		*socket_context = conn;
 		return;
 	}
+	/* MHD notifies the end of every connection it notified the start of, and only those */
+	connection_gone(w);
 	if (!conn)
 		return;
 	/* before MHD closes the fd: the reaper must not shut down a reused one */
@@ -668,9 +709,6 @@ static void options_resolve(struct http_options *o, const struct http_options *o
 		o->timeout_seconds = defaults.timeout_seconds;
 	if (!o->threads)
 		o->threads = (unsigned)workpool_cpus();
-	/* MHD splits the connection limit between workers: each needs at least one */
-	if (o->threads > o->max_connections)
-		o->threads = o->max_connections;
 }
 
 /* Checks what options_resolve cannot default, and loads the TLS files and the token digest. */
@@ -696,15 +734,11 @@ static int setup_security(struct http_server *s, const struct http_options *o, s
 	return 0;
 }
 
-/* Options that depend on the configuration, ended by MHD_OPTION_END; items holds 6. */
-static void optional_items(struct MHD_OptionItem *items, const struct http_server *s,
-			   const struct http_options *o)
+/* Options that depend on the configuration, ended by MHD_OPTION_END; items holds 4. */
+static void optional_items(struct MHD_OptionItem *items, const struct http_server *s)
 {
 	size_t n = 0;
 
-	if (o->threads > 1)
-		items[n++] =
-		    (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, o->threads, NULL };
 	if (s->tls.cert) {
 		items[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls.cert };
 		items[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls.key };
@@ -714,12 +748,175 @@ static void optional_items(struct MHD_OptionItem *items, const struct http_serve
 	items[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 }
 
+/*
+ * A worker: one internal epoll thread, no listening socket (connections come from the accept
+ * thread through MHD_add_connection, which MHD_USE_ITC makes it notice at once). The accept
+ * thread keeps the total under max_connections; the daemon's own limit is only a backstop,
+ * with room because the daemon counts a connection a moment past its close notification
+ * (a slot freed there and refilled at once would otherwise be refused).
+ */
+static struct MHD_Daemon *worker_start(struct worker *w, unsigned flags,
+				       const struct http_options *o)
+{
+	struct http_server *s = w->s;
+	struct MHD_OptionItem items[4];
+	unsigned backstop = o->max_connections > UINT_MAX / 2 ? UINT_MAX : 2 * o->max_connections;
+
+	optional_items(items, s);
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+				mhd_log, s, MHD_OPTION_ARRAY, items, MHD_OPTION_CONNECTION_LIMIT,
+				backstop, MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_seconds,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+				MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_CONNECTION,
+				on_connection, w, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_END);
+}
+
+/* The worker with the fewest connections; ties go to the lowest index. */
+static struct worker *least_loaded(struct http_server *s)
+{
+	struct worker *best = &s->workers[0];
+	unsigned best_n = atomic_load(&best->conns);
+
+	for (unsigned i = 1; i < s->nworkers && best_n; i++) {
+		unsigned n = atomic_load(&s->workers[i].conns);
+
+		if (n < best_n) {
+			best = &s->workers[i];
+			best_n = n;
+		}
+	}
+	return best;
+}
+
+static void hand_over(struct http_server *s, int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct worker *w = least_loaded(s);
+
+	atomic_fetch_add(&w->conns, 1);
+	atomic_fetch_add(&s->conns, 1);
+	/*
+	 * on failure MHD has closed fd and will not notify: the slot is ours to give back (one
+	 * that MHD drops later, before notifying its start, is lost: that takes an allocation
+	 * failure in the worker)
+	 */
+	if (MHD_add_connection(w->daemon, fd, addr, len) != MHD_YES) {
+		log_warn("http: cannot serve a new connection: %s", strerror(errno));
+		connection_gone(w);
+	}
+}
+
+/*
+ * Accepts what is waiting, while under the connection limit. 0 when the backlog is empty or
+ * the limit reached, -1 after an error that retrying at once would repeat (no fds left).
+ */
+static int accept_pending(struct http_server *s)
+{
+	while (atomic_load(&s->conns) < s->max_connections && !atomic_load(&s->draining)) {
+		struct sockaddr_storage addr;
+		socklen_t len = sizeof(addr);
+		int fd = accept4(s->listen_fd, (struct sockaddr *)&addr, &len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd >= 0) {
+			hand_over(s, fd, (struct sockaddr *)&addr, len);
+			continue;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+			continue;
+		log_warn("http: cannot accept a connection: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The accept thread. At the connection limit it stops polling the listening socket, so that
+ * further connections wait in the kernel's backlog until a close wakes it.
+ */
+static void *acceptor_main(void *arg)
+{
+	struct http_server *s = arg;
+
+	while (!atomic_load(&s->draining)) {
+		struct pollfd p[2] = { { s->wake_fd, POLLIN, 0 }, { s->listen_fd, POLLIN, 0 } };
+		int full = atomic_load(&s->conns) >= s->max_connections;
+		uint64_t n;
+
+		if (poll(p, full ? 1 : 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents && read(s->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+			break;
+		if (!full && p[1].revents && accept_pending(s) < 0)
+			poll(NULL, 0, 100); /* out of fds: let closes free some */
+	}
+	return NULL;
+}
+
 static void server_free(struct http_server *s)
 {
+	/* MHD's last connection notifications use the reaper and wake_fd: they go after it */
+	for (unsigned i = 0; i < s->nworkers; i++)
+		if (s->workers[i].daemon)
+			MHD_stop_daemon(s->workers[i].daemon);
+	free(s->workers);
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	if (s->wake_fd >= 0)
+		close(s->wake_fd);
 	http_reaper_stop(s->reaper);
 	http_tls_release(&s->tls);
 	OPENSSL_cleanse(s->token_digest, sizeof(s->token_digest));
 	free(s);
+}
+
+static int bound_port(uint16_t *out, int fd, struct error *err)
+{
+	struct sockaddr_storage addr;
+	socklen_t len = sizeof(addr);
+
+	if (getsockname(fd, (struct sockaddr *)&addr, &len))
+		return error_errno(err, ERR_IO, errno, "cannot read the listening address");
+	if (addr.ss_family == AF_INET6)
+		*out = ntohs(((struct sockaddr_in6 *)&addr)->sin6_port);
+	else
+		*out = ntohs(((struct sockaddr_in *)&addr)->sin_port);
+	return 0;
+}
+
+/* Starts the workers, then the accept thread that feeds them. */
+static int start_threads(struct http_server *s, const struct http_options *o, int family,
+			 struct error *err)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			 MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET;
+	int rc;
+
+	if (family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (s->tls.cert)
+		flags |= MHD_USE_TLS;
+	s->workers = xcalloc(o->threads, sizeof(*s->workers));
+	for (unsigned i = 0; i < o->threads; i++) {
+		s->workers[i].s = s;
+		atomic_init(&s->workers[i].conns, 0);
+		starting = 1;
+		s->workers[i].daemon = worker_start(&s->workers[i], flags, o);
+		starting = 0;
+		if (!s->workers[i].daemon)
+			return error_set(err, ERR_INTERNAL,
+					 "cannot start the http server on '%s' port %u", o->host,
+					 (unsigned)o->port);
+		s->nworkers = i + 1;
+	}
+	rc = pthread_create(&s->acceptor, NULL, acceptor_main, s);
+	if (rc)
+		return error_errno(err, ERR_INTERNAL, rc, "cannot start the http accept thread");
+	s->acceptor_running = 1;
+	pthread_setname_np(s->acceptor, "http-accept");
+	return 0;
 }
 
 int http_server_start(struct http_server **out, const struct http_options *opts,
@@ -727,48 +924,31 @@ int http_server_start(struct http_server **out, const struct http_options *opts,
 {
 	struct http_options o;
 	struct http_server *s = xcalloc(1, sizeof(*s));
-	struct MHD_OptionItem items[6];
-	unsigned flags =
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
-	const union MHD_DaemonInfo *info;
-	int fd = -1, family = AF_INET, ret;
+	int family = AF_INET, ret;
 
 	options_resolve(&o, opts);
 	s->routes = *routes;
 	s->max_body = o.max_body;
 	s->timeout_ms = (int64_t)o.timeout_seconds * 1000;
+	s->max_connections = o.max_connections;
+	s->listen_fd = -1;
+	s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	atomic_init(&s->conns, 0);
 	atomic_init(&s->in_flight, 0);
 	atomic_init(&s->draining, 0);
 	atomic_init(&s->ids, 1);
+	if (s->wake_fd < 0) {
+		ret = error_errno(err, ERR_INTERNAL, errno, "cannot create an eventfd");
+		goto fail;
+	}
 	if ((ret = setup_security(s, &o, err)) < 0 ||
 	    (ret = http_reaper_start(&s->reaper, err)) < 0)
 		goto fail;
 	ignore_sigpipe();
-	if ((ret = listen_socket(&fd, &family, o.host, o.port, err)) < 0)
+	if ((ret = listen_socket(&s->listen_fd, &family, o.host, o.port, err)) < 0 ||
+	    (ret = bound_port(&s->port, s->listen_fd, err)) < 0 ||
+	    (ret = start_threads(s, &o, family, err)) < 0)
 		goto fail;
-	if (family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	if (s->tls.cert)
-		flags |= MHD_USE_TLS;
-	optional_items(items, s, &o);
-	/* MHD closes fd itself when it fails past option parsing, so it is not closed here */
-	starting = 1;
-	s->daemon = MHD_start_daemon(
-	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_ARRAY, items,
-	    MHD_OPTION_CONNECTION_LIMIT, o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-	    o.timeout_seconds, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-	    MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-	    MHD_OPTION_END);
-	starting = 0;
-	if (!s->daemon) {
-		ret = error_set(err, ERR_INTERNAL, "cannot start the http server on '%s' port %u",
-				o.host, (unsigned)o.port);
-		goto fail;
-	}
-	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	s->port = info ? info->port : o.port;
 	log_debug("http: listening on '%s' port %u with %u threads%s", o.host, (unsigned)s->port,
 		  o.threads, s->tls.cert ? " (TLS)" : "");
 	*out = s;
@@ -785,13 +965,16 @@ uint16_t http_server_port(const struct http_server *s)
 
 void http_server_quiesce(struct http_server *s)
 {
-	MHD_socket fd;
-
 	if (!s || atomic_exchange(&s->draining, 1))
 		return;
-	fd = MHD_quiesce_daemon(s->daemon);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
+	if (s->acceptor_running) {
+		wake_acceptor(s);
+		pthread_join(s->acceptor, NULL);
+		s->acceptor_running = 0;
+	}
+	/* connections still in the backlog are refused with the socket */
+	close(s->listen_fd);
+	s->listen_fd = -1;
 }
 
 void http_server_stop(struct http_server *s)
@@ -806,7 +989,5 @@ void http_server_stop(struct http_server *s)
 	if (atomic_load(&s->in_flight) > 0)
 		log_warn("http: stopping with %d requests still running",
 			 atomic_load(&s->in_flight));
-	/* MHD's last connection notifications use the reaper: it goes after the daemon */
-	MHD_stop_daemon(s->daemon);
 	server_free(s);
 }

@@ -332,6 +332,17 @@ static bool is_json_number(const char *s)
 	return !*s;
 }
 
+/* A real stays a real: "5.0", not "5". */
+static void add_real(struct strbuf *sb, double x)
+{
+	size_t len = sb->len;
+
+	add_double(sb, x);
+	if (!memchr(sb->buf + len, '.', sb->len - len) &&
+	    !memchr(sb->buf + len, 'e', sb->len - len) && strcmp(sb->buf + len, "null"))
+		strbuf_addstr(sb, ".0");
+}
+
 #define MAX_DEPTH 256
 
 /*
@@ -380,16 +391,9 @@ static int add_json_value(struct strbuf *sb, const json_t *j, int depth)
 	case JSON_INTEGER:
 		add_int(sb, json_integer_value(j));
 		return 0;
-	case JSON_REAL: {
-		size_t len = sb->len;
-
-		add_double(sb, json_real_value(j));
-		/* a real stays a real: "5.0", not "5" */
-		if (!memchr(sb->buf + len, '.', sb->len - len) &&
-		    !memchr(sb->buf + len, 'e', sb->len - len) && strcmp(sb->buf + len, "null"))
-			strbuf_addstr(sb, ".0");
+	case JSON_REAL:
+		add_real(sb, json_real_value(j));
 		return 0;
-	}
 	case JSON_TRUE:
 		strbuf_addstr(sb, "true");
 		return 0;
@@ -426,8 +430,49 @@ static void add_checksum(struct strbuf *sb, size_t start)
 	strbuf_addf(sb, "\t%08" PRIx32 "\n", infer_log_crc32c(sb->buf + start, sb->len - start));
 }
 
+/* What add_json_value writes for the jansson value holding the same. */
+static void add_cell(struct strbuf *sb, const struct infer_cell *c)
+{
+	switch (c->type) {
+	case INFER_CELL_NUMBER:
+		add_real(sb, c->num);
+		return;
+	case INFER_CELL_STRING:
+		add_json_stringn(sb, c->str ? c->str : "", c->str ? c->len : 0);
+		return;
+	case INFER_CELL_BOOL:
+		strbuf_addstr(sb, c->b ? "true" : "false");
+		return;
+	default:
+		strbuf_addstr(sb, "null");
+		return;
+	}
+}
+
+static int add_cells(struct strbuf *sb, const struct infer_record *r, struct error *err)
+{
+	if (!r->columns)
+		return error_set(err, ERR_INVALID, "request '%s': input values without columns",
+				 r->request_id);
+	strbuf_addch(sb, '{');
+	for (size_t i = 0; i < r->n_columns; i++) {
+		if (!r->columns[i])
+			return error_set(err, ERR_INVALID, "request '%s': input %zu has no column",
+					 r->request_id, i);
+		if (i)
+			strbuf_addch(sb, ',');
+		add_json_string(sb, r->columns[i]);
+		strbuf_addch(sb, ':');
+		add_cell(sb, &r->cells[i]);
+	}
+	strbuf_addch(sb, '}');
+	return 0;
+}
+
 static int add_inputs(struct strbuf *sb, const struct infer_record *r, struct error *err)
 {
+	if (r->cells)
+		return add_cells(sb, r, err);
 	if (!r->columns || !json_is_array(r->inputs)) {
 		if (add_json_value(sb, r->inputs, 0))
 			return error_set(err, ERR_INVALID, "request '%s': cannot encode the inputs",

@@ -84,11 +84,32 @@ struct infer_log_options {
  * an array and columns is not NULL, it is written as an object of columns[i] -> inputs[i]
  * (n_columns must equal its size). NULL is written as null.
  *
+ * cells: instead of inputs (which is then ignored), the row's n_columns values, typed, written
+ * as an object of columns[i] -> cells[i] (columns required, names distinct), exactly as inputs
+ * holding the same values as jansson reals, strings, booleans and nulls would be. It spares the
+ * server a jansson tree (one allocation per cell) per logged row.
+ *
  * Outputs: classification sets label (the decided class as text) and optionally the class
  * probabilities (classes[i] -> probabilities[i], n_classes of them); regression leaves label
  * NULL and sets value. label_is_number writes the label as a JSON number (numeric targets) when
  * it is one by JSON's grammar, as a string otherwise. Non-finite doubles are written as null.
  */
+enum infer_cell_type {
+	INFER_CELL_NULL = 0,
+	INFER_CELL_NUMBER, /* num: written as a JSON real ("5.0", not "5"); non-finite as null */
+	INFER_CELL_STRING, /* str: len bytes (invalid UTF-8 gets U+FFFD) */
+	INFER_CELL_BOOL,   /* b */
+};
+
+/* One input value of a record; str is borrowed like the rest of the record. */
+struct infer_cell {
+	enum infer_cell_type type;
+	bool b;
+	double num;
+	const char *str;
+	size_t len;
+};
+
 struct infer_record {
 	const char *request_id; /* required, non-empty */
 	int64_t time_ms;	/* ms since the epoch; 0: now */
@@ -97,6 +118,7 @@ struct infer_record {
 	const char *digest;	/* artifact digest; NULL: unknown */
 	int64_t latency_us;
 	const json_t *inputs;
+	const struct infer_cell *cells;
 	const char *const *columns;
 	size_t n_columns;
 	const char *label;

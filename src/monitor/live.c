@@ -729,21 +729,50 @@ static void sketch_rows(struct live_monitor *mon, struct block *b, size_t s,
 	atomic_fetch_sub(&b->writers, 1);
 }
 
+/*
+ * colmap[f] = the request column named as feature f; false if one is missing. names are
+ * distinct; each search starts after the previous match, so columns sent in the model's order
+ * (the usual case) cost one comparison each rather than nf / 2.
+ */
+static bool map_columns(size_t *colmap, const struct preprocess *pre, const char *const *names,
+			size_t ncols)
+{
+	size_t j = 0;
+
+	for (size_t f = 0; f < pre->nfeatures; f++) {
+		size_t tried = 0;
+
+		for (; tried < ncols; tried++, j = j + 1 < ncols ? j + 1 : 0)
+			if (!strcmp(names[j], pre->features[f].name))
+				break;
+		if (tried == ncols)
+			return false;
+		colmap[f] = j;
+		j = j + 1 < ncols ? j + 1 : 0;
+	}
+	return true;
+}
+
+/* Requests up to this many values are parsed into the stack rather than the heap. */
+#define STACK_CELLS 256
+
 void live_observe(struct live_monitor *mon, const char *const *names, size_t ncols, size_t nrows,
 		  const struct csv_field *fields, const double *outputs, const size_t *labels,
 		  const char *request_id)
 {
 	const struct model *m = mon->m;
 	size_t nf = mon->nfeat, width = model_output_width(m);
-	size_t *colmap = xmalloc((nf ? nf : 1) * sizeof(*colmap));
-	struct cell *cells = xmalloc((nrows && nf ? nrows * nf : 1) * sizeof(*cells));
-	struct error ignored = ERROR_INIT;
+	size_t stack_map[STACK_CELLS], *colmap = stack_map;
+	struct cell stack_cells[STACK_CELLS], *cells = stack_cells;
 	bool mapped = true;
 	uint64_t seq;
 
+	if (nf > STACK_CELLS)
+		colmap = xmalloc(nf * sizeof(*colmap));
+	if (nrows && nf && nrows > STACK_CELLS / nf)
+		cells = xmalloc(nrows * nf * sizeof(*cells));
 	if (names)
-		mapped =
-		    !preprocess_map_columns(colmap, &m->pre, names, ncols, "request", &ignored);
+		mapped = map_columns(colmap, &m->pre, names, ncols);
 	else if (ncols == nf)
 		for (size_t f = 0; f < nf; f++)
 			colmap[f] = f;
@@ -774,8 +803,10 @@ void live_observe(struct live_monitor *mon, const char *const *names, size_t nco
 	if (request_id && *request_id && nrows)
 		pending_add(mon, request_id, seq, (uint32_t)nrows);
 	pthread_mutex_unlock(&mon->lock);
-	free(colmap);
-	free(cells);
+	if (colmap != stack_map)
+		free(colmap);
+	if (cells != stack_cells)
+		free(cells);
 }
 
 /* The class index of text, or -1. */

@@ -399,6 +399,83 @@ static void test_fields_round_trip(void **state)
 	test_tmpdir_remove(dir);
 }
 
+/*
+ * Typed cells (the server's path) are written by hand-checked rules, and byte for byte as the
+ * same values in a jansson object are: a reader cannot tell which path wrote a record.
+ */
+static void test_cells(void **state)
+{
+	static const char *const cols[] = { "a", "b", "c", "d", "e", "f", "g", "h", "i", "j" };
+	const struct infer_cell cells[] = {
+		{ INFER_CELL_NUMBER, false, 78.61, NULL, 0 },
+		{ INFER_CELL_NUMBER, false, 5, NULL, 0 },
+		{ INFER_CELL_STRING, false, 0, "line\nbreak \"q\"", 14 },
+		{ INFER_CELL_BOOL, true, 1, NULL, 0 },
+		{ INFER_CELL_BOOL, false, 0, NULL, 0 },
+		{ INFER_CELL_NULL, false, 0, NULL, 0 },
+		{ INFER_CELL_NUMBER, false, -0.0, NULL, 0 },
+		{ INFER_CELL_NUMBER, false, 0.30000000000000004, NULL, 0 },
+		{ INFER_CELL_NUMBER, false, 1e20, NULL, 0 },
+		{ INFER_CELL_STRING, false, 0, "bad\xff", 4 },
+	};
+	char *dir = test_tmpdir();
+	char *seg = test_path(dir, "00000001.log");
+	struct infer_log *log = open_log(dir, NULL);
+	json_t *obj =
+	    json_loads("{\"a\":78.61,\"b\":5.0,\"c\":\"line\\nbreak \\\"q\\\"\",\"d\":true,"
+		       "\"e\":false,\"f\":null,\"g\":-0.0,\"h\":0.30000000000000004,"
+		       "\"i\":1e20}",
+		       0, NULL);
+	struct infer_record r = { 0 };
+	struct error err = ERROR_INIT;
+	struct strbuf sb = STRBUF_INIT;
+	const char *nl;
+
+	(void)state;
+	assert_non_null(obj);
+	r.request_id = "req-cells";
+	r.time_ms = 1700000000123;
+	r.model = "churn";
+	r.label = "yes";
+	r.cells = cells;
+	r.columns = cols;
+	r.n_columns = 9; /* without "j", whose invalid UTF-8 jansson would refuse */
+	assert_int_equal(infer_log_append_prediction(log, &r, &err), 0);
+	r.cells = NULL;
+	r.inputs = obj;
+	assert_int_equal(infer_log_append_prediction(log, &r, &err), 0);
+	r.inputs = NULL;
+	r.cells = cells;
+	r.n_columns = 10;
+	r.request_id = "req-j";
+	assert_int_equal(infer_log_append_prediction(log, &r, &err), 0);
+	r.columns = NULL; /* cells need their names */
+	assert_int_equal(infer_log_append_prediction(log, &r, &err), ERR_INVALID);
+	close_log(log);
+	read_file(&sb, seg);
+	nl = strchr(sb.buf, '\n'); /* past the segment header */
+	assert_non_null(nl);
+	assert_non_null(
+	    strstr(nl, "{\"type\":\"prediction\",\"time_ms\":1700000000123,"
+		       "\"request_id\":\"req-cells\",\"model\":\"churn\",\"version\":null,"
+		       "\"digest\":null,\"latency_us\":0,\"inputs\":{\"a\":78.61,\"b\":5.0,"
+		       "\"c\":\"line\\u000abreak \\\"q\\\"\",\"d\":true,\"e\":false,\"f\":null,"
+		       "\"g\":-0.0,\"h\":0.30000000000000004,\"i\":1e+20},"
+		       "\"output\":{\"label\":\"yes\"}}\t"));
+	/* the cells' line and the jansson object's line are the same bytes, checksum included */
+	{
+		const char *l1 = nl + 1, *l2 = strchr(l1, '\n') + 1, *l3 = strchr(l2, '\n') + 1;
+
+		assert_int_equal(l2 - l1, l3 - l2);
+		assert_memory_equal(l1, l2, (size_t)(l2 - l1));
+		assert_non_null(strstr(l3, ",\"j\":\"bad\\ufffd\"},\"output\""));
+	}
+	strbuf_release(&sb);
+	json_decref(obj);
+	free(seg);
+	test_tmpdir_remove(dir);
+}
+
 #define THREADS 8
 #define PER_THREAD 5000
 
@@ -1181,6 +1258,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crc32c),
 		cmocka_unit_test(test_fields_round_trip),
+		cmocka_unit_test(test_cells),
 		cmocka_unit_test(test_threads_round_trip),
 		cmocka_unit_test(test_rotation_and_cap),
 		cmocka_unit_test(test_torn_tail),

@@ -152,6 +152,9 @@ struct pairs {
 	double score[5000];
 };
 
+/* Set: replay hands the monitor each row's columns in reverse order (names and values). */
+static bool replay_reversed;
+
 /*
  * Scores every row of file one request at a time (request id prefix-i), feeds the monitor, and
  * with labels sends each row's churn as feedback; pairs collects (prediction, truth, score).
@@ -181,7 +184,19 @@ static void replay(struct fixture *fx, struct live_monitor *mon, const char *fil
 
 		snprintf(id, sizeof(id), "%s-%zu", prefix, i++);
 		assert_int_equal(serve_score(&fx->sm, names, ncols, 1, f, out, &label, &err), 0);
-		live_observe(mon, names, ncols, 1, f, out, &label, id);
+		if (replay_reversed) {
+			const char *rnames[64];
+			struct csv_field rf[64];
+
+			assert_true(ncols <= 64);
+			for (size_t c = 0; c < ncols; c++) {
+				rnames[c] = names[ncols - 1 - c];
+				rf[c] = f[ncols - 1 - c];
+			}
+			live_observe(mon, rnames, ncols, 1, rf, out, &label, id);
+		} else {
+			live_observe(mon, names, ncols, 1, f, out, &label, id);
+		}
 		if (labels) {
 			const char *truth[] = { f[churn].str };
 
@@ -389,6 +404,40 @@ static void test_profile_fallback(void **state)
 	assert_false(r.prediction_drift); /* no reference predictions */
 	live_report_release(&r);
 	live_monitor_free(mon);
+}
+
+/*
+ * The request's column order does not matter: the same rows with their columns reversed give
+ * the same scores, to the bit, as in the file's order.
+ */
+static void test_column_order(void **state)
+{
+	struct fixture *fx = *state;
+	struct live_options o = LIVE_OPTIONS_INIT;
+	struct live_monitor *mon[2] = { NULL, NULL };
+	struct live_report r[2];
+	struct error err = ERROR_INIT;
+
+	o.window = 1000;
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(live_monitor_new(&mon[i], &fx->sm.m, NULL, &o, &err), 0);
+		replay_reversed = i == 1;
+		replay(fx, mon[i], "batch_02_drift.csv", "b2", false, NULL);
+		live_report(mon[i], &r[i]);
+	}
+	replay_reversed = false;
+	assert_int_equal(r[0].nfeatures, fx->sm.m.pre.nfeatures);
+	assert_int_equal(r[1].nfeatures, r[0].nfeatures);
+	for (size_t i = 0; i < r[0].nfeatures; i++) {
+		const struct live_drift *d = find(&r[1], r[0].features[i].name);
+
+		assert_memory_equal(&d->score, &r[0].features[i].score, sizeof(d->score));
+	}
+	assert_true(find(&r[1], "total_day_minutes")->detected);
+	for (int i = 0; i < 2; i++) {
+		live_report_release(&r[i]);
+		live_monitor_free(mon[i]);
+	}
 }
 
 /* Multi-row requests, unknown ids, bad labels, reused ids and eviction, counted. */
@@ -652,11 +701,9 @@ static void test_concurrent(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_drift_and_quality),
-		cmocka_unit_test(test_small_reference),
-		cmocka_unit_test(test_profile_fallback),
-		cmocka_unit_test(test_feedback_bookkeeping),
-		cmocka_unit_test(test_concurrent),
+		cmocka_unit_test(test_drift_and_quality),    cmocka_unit_test(test_small_reference),
+		cmocka_unit_test(test_profile_fallback),     cmocka_unit_test(test_column_order),
+		cmocka_unit_test(test_feedback_bookkeeping), cmocka_unit_test(test_concurrent),
 	};
 
 	setenv("OMP_WAIT_POLICY", "passive", 0); /* before libxgboost loads OpenMP */
