@@ -124,10 +124,16 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_DATASET_GET] = "SELECT " DATASET_COLUMNS ", NULL FROM datasets d WHERE dataset_id = ?1",
 	[ST_DATASET_EXISTS] = "SELECT 1 FROM datasets WHERE dataset_id = ?1",
 	[ST_DATASET_SET_PROFILE] = "UPDATE datasets SET profile_json = ?2 WHERE digest = ?1",
-	/* ?1 itself, or the range [?1 "/", ?1 "0"): '0' follows '/' in byte order. */
+	/*
+	 * ?1 itself, or the range [?1 "/", ?1 "0"): '0' follows '/' in byte order; '' is every
+	 * path (a blob sorts after all text). Written as one range over [?1, ?1 "0") so that it
+	 * searches the primary key (an OR of the cases scanned the whole table for each tracked
+	 * path); siblings such as ?1 ".csv" in that range are filtered out.
+	 */
 	[ST_STAT_LOAD] = "SELECT path, size, mtime_ns, ctime_ns, inode, digest, recorded_ns "
-			 "FROM stat_cache WHERE ?1 = '' OR path = ?1 OR "
-			 "(path >= ?1 || '/' AND path < ?1 || '0') ORDER BY path",
+			 "FROM stat_cache WHERE path >= ?1 AND "
+			 "path < (CASE WHEN ?1 = '' THEN x'ff' ELSE ?1 || '0' END) AND "
+			 "(?1 = '' OR path = ?1 OR path >= ?1 || '/') ORDER BY path",
 	[ST_STAT_PUT] = "INSERT OR REPLACE INTO stat_cache (path, size, mtime_ns, ctime_ns, inode, "
 			"digest, recorded_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_INPUT_PUT] = "INSERT INTO run_inputs (run_id, dataset_id, context) VALUES (?1, ?2, ?3) "

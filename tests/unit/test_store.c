@@ -835,9 +835,15 @@ static void test_statcache_prefix_and_replace(void **state)
 	struct strbuf got = STRBUF_INIT;
 	char a[65], b[65];
 	struct store_stat_entry e[] = {
-		{ "data", 1, 10, 10, 7, "", 11 },      { "data/x", 2, 10, 10, 8, "", 11 },
-		{ "data/y/z", 3, 10, 10, 9, "", 11 },  { "data2", 4, 10, 10, 10, "", 11 },
-		{ "database", 5, 10, 10, 11, "", 11 }, { "dat", 6, 10, 10, 12, "", 11 },
+		{ "data", 1, 10, 10, 7, "", 11 },
+		{ "data/x", 2, 10, 10, 8, "", 11 },
+		{ "data/y/z", 3, 10, 10, 9, "", 11 },
+		{ "data2", 4, 10, 10, 10, "", 11 },
+		{ "database", 5, 10, 10, 11, "", 11 },
+		{ "dat", 6, 10, 10, 12, "", 11 },
+		/* between "data" and "data/" in byte order: in the searched range, not below "data" */
+		{ "data.csv", 7, 10, 10, 13, "", 11 },
+		{ "data-1/x", 8, 10, 10, 14, "", 11 },
 	};
 
 	memset(a, 'a', 64);
@@ -856,8 +862,11 @@ static void test_statcache_prefix_and_replace(void **state)
 	assert_int_equal(store_statcache_put(f->st, &e[1], 1, &err), 0);
 	strbuf_reset(&got);
 	assert_int_equal(store_statcache_load(f->st, "", collect_paths, &got, &err), 0);
-	assert_string_equal(got.buf, "dat=a/6;data=a/1;data/x=b/20;data/y/z=a/3;data2=a/4;"
-				     "database=a/5;");
+	assert_string_equal(got.buf, "dat=a/6;data=a/1;data-1/x=a/8;data.csv=a/7;data/x=b/20;"
+				     "data/y/z=a/3;data2=a/4;database=a/5;");
+	strbuf_reset(&got);
+	assert_int_equal(store_statcache_load(f->st, "data/y", collect_paths, &got, &err), 0);
+	assert_string_equal(got.buf, "data/y/z=a/3;");
 	strbuf_release(&got);
 }
 
