@@ -102,6 +102,14 @@ int cas_foreach(struct cas *cas, int (*fn)(const char *hex, uint64_t size, void 
 /* The same without sizes: no stat per object where the file system reports entry types. */
 int cas_foreach_name(struct cas *cas, int (*fn)(const char *hex, void *data), void *data,
 		     struct error *err);
+/*
+ * How many of the n digests in hexes (duplicates count each time) the cache lacks, from one
+ * listing of the cache's directories (only those the digests fall in, read on up to jobs
+ * threads; <= 0: the CPU count) rather than a stat per object: as cas_foreach_name, entry types
+ * are trusted. *out is set on success.
+ */
+int cas_count_missing(struct cas *cas, const char *const *hexes, size_t n, int jobs, uint64_t *out,
+		      struct error *err);
 
 /*
  * Receiving an object from elsewhere (a remote): open a writer, feed it bytes, and commit; the

@@ -56,6 +56,13 @@ static int entry_cmp(const void *a, const void *b)
 
 void manifest_sort(struct manifest *m)
 {
+	size_t sorted = 1;
+
+	/* Scans hand over entries already in order: checking is n comparisons, a sort n log n. */
+	while (sorted < m->nr && strcmp(m->items[sorted - 1].path, m->items[sorted].path) < 0)
+		sorted++;
+	if (sorted >= m->nr)
+		return;
 	if (m->nr > 1)
 		qsort(m->items, m->nr, sizeof(*m->items), entry_cmp);
 	for (size_t i = 1; i < m->nr; i++)
@@ -89,9 +96,27 @@ static void add_escaped(struct strbuf *out, const char *path)
 	}
 }
 
+/* Appends v in decimal: no printf in a loop that runs once per file. */
+static void add_u64(struct strbuf *out, uint64_t v)
+{
+	char buf[20];
+	size_t i = sizeof(buf);
+
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	strbuf_add(out, buf + i, sizeof(buf) - i);
+}
+
 void manifest_serialize(const struct manifest *m, struct strbuf *out)
 {
-	strbuf_addstr(out, MANIFEST_HEADER);
+	size_t guess = MANIFEST_HEADER_LEN;
+
+	for (size_t i = 0; i < m->nr; i++)
+		guess += SHA256_HEX_SIZE + 10 + 5 + strlen(m->items[i].path);
+	strbuf_grow(out, guess);
+	strbuf_add(out, MANIFEST_HEADER, MANIFEST_HEADER_LEN);
 	for (size_t i = 0; i < m->nr; i++) {
 		const struct manifest_entry *e = &m->items[i];
 		const char *problem = path_problem(e->path);
@@ -100,8 +125,10 @@ void manifest_serialize(const struct manifest *m, struct strbuf *out)
 			BUG("manifest path '%s' %s", e->path, problem);
 		if (i && strcmp(m->items[i - 1].path, e->path) >= 0)
 			BUG("manifest not sorted at '%s'", e->path);
-		strbuf_addf(out, "%s %" PRIu64 " %s ", e->hex, e->size,
-			    e->executable ? "755" : "644");
+		strbuf_add(out, e->hex, SHA256_HEX_SIZE - 1);
+		strbuf_addch(out, ' ');
+		add_u64(out, e->size);
+		strbuf_add(out, e->executable ? " 755 " : " 644 ", 5);
 		add_escaped(out, e->path);
 		strbuf_addch(out, '\n');
 	}

@@ -266,56 +266,17 @@ int workspace_tracked(struct tracked_list *out, struct workspace *ws, const char
 
 /* Scanning: the workspace's digests, from the stat cache where it can be trusted ---------------- */
 
-struct stat_index {
-	struct store_stat_entry *items; /* paths owned */
-	size_t nr, alloc;
-};
-
-static int index_keep(const struct store_stat_entry *e, void *data)
+static int entry_trusted(const struct store_stat_entry *e, const struct walk_stat *st)
 {
-	struct stat_index *idx = data;
-
-	ALLOC_GROW(idx->items, idx->nr + 1, idx->alloc);
-	idx->items[idx->nr] = *e;
-	idx->items[idx->nr++].path = xstrdup(e->path);
-	return 0;
-}
-
-static void index_release(struct stat_index *idx)
-{
-	for (size_t i = 0; i < idx->nr; i++)
-		free((char *)idx->items[i].path);
-	free(idx->items);
-	memset(idx, 0, sizeof(*idx));
-}
-
-static int cmp_entry_path(const void *key, const void *elem)
-{
-	return strcmp(key, ((const struct store_stat_entry *)elem)->path);
-}
-
-/* The store returns rows in path byte order, which is strcmp order: binary search works. */
-static const struct store_stat_entry *index_find(const struct stat_index *idx, const char *path)
-{
-	if (!idx->nr)
-		return NULL;
-	return bsearch(path, idx->items, idx->nr, sizeof(*idx->items), cmp_entry_path);
-}
-
-static int entry_trusted(const struct store_stat_entry *e, const struct stat *st)
-{
-	return e && e->size == (uint64_t)st->st_size && e->mtime_ns == mtime_ns(st) &&
-	       e->ctime_ns == ctime_ns(st) && e->inode == (uint64_t)st->st_ino &&
-	       e->mtime_ns < e->recorded_ns - RACY_NS;
+	return e->size == st->size && e->mtime_ns == st->mtime_ns && e->ctime_ns == st->ctime_ns &&
+	       e->inode == st->ino && e->mtime_ns < e->recorded_ns - RACY_NS;
 }
 
 struct scan_item {
-	char *rel; /* relative to the root; owned */
-	struct stat st;
+	struct walk_file f; /* f.path: relative to the root, in the listing's arena */
 	char hex[SHA256_HEX_SIZE];
-	int need_hash;
-	int record;	   /* unchanged while hashed: its stat may enter the cache */
-	struct stat after; /* stat after hashing */
+	unsigned char need_hash;
+	unsigned char record; /* unchanged while hashed: its stat may enter the cache */
 };
 
 struct scan_result {
@@ -336,6 +297,7 @@ struct scan_job {
 	struct workspace *ws;
 	struct scan_item *items;
 	size_t *todo;
+	struct walk_stat *after; /* per todo entry: the stat after hashing */
 	int add;
 	struct progress *progress;
 };
@@ -344,8 +306,9 @@ static int scan_one(size_t i, void *data, struct error *err)
 {
 	struct scan_job *job = data;
 	struct scan_item *it = &job->items[job->todo[i]];
-	char *path = abs_path(job->ws, it->rel);
+	char *path = abs_path(job->ws, it->f.path);
 	uint64_t size = 0;
+	struct stat after;
 	int rc;
 
 	if (job->add)
@@ -353,28 +316,23 @@ static int scan_one(size_t i, void *data, struct error *err)
 	else
 		rc = sha256_file(it->hex, path, err);
 	/* Changed while we read it? Then its stat must not vouch for this digest. */
-	if (!rc && !lstat(path, &it->after))
-		it->record = it->after.st_size == it->st.st_size &&
-			     mtime_ns(&it->after) == mtime_ns(&it->st) &&
-			     it->after.st_ino == it->st.st_ino;
-	progress_add(job->progress, (uint64_t)it->st.st_size);
+	if (!rc && !lstat(path, &after)) {
+		struct walk_stat *a = &job->after[i];
+
+		walk_stat_from(a, &after);
+		it->record = a->size == it->f.st.size && a->mtime_ns == it->f.st.mtime_ns &&
+			     a->ino == it->f.st.ino;
+	}
+	progress_add(job->progress, it->f.st.size);
 	free(path);
 	return rc;
 }
 
-static void items_release(struct scan_item *items, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(items[i].rel);
-	free(items);
-}
-
-/* Lists what rel holds: itself if a file, its files if a directory. */
-static int list_items(struct scan_item **out, size_t *n, int *is_dir, const struct workspace *ws,
-		      const char *rel, struct error *err)
+/* Lists what rel holds: itself if a file, its files (sorted by path) if a directory. */
+static int list_items(struct scan_item **out, struct walk_scan *files, int *is_dir,
+		      const struct workspace *ws, const char *rel, struct error *err)
 {
 	char *path = abs_path(ws, rel);
-	struct walk_list files = WALK_LIST_INIT;
 	struct stat st;
 	int rc = 0;
 
@@ -383,87 +341,133 @@ static int list_items(struct scan_item **out, size_t *n, int *is_dir, const stru
 		rc = error_errno(err, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, errno,
 				 "cannot stat '%s'", path);
 	} else if (S_ISREG(st.st_mode)) {
-		*out = xcalloc(1, sizeof(**out));
-		(*out)[0].rel = xstrdup(rel);
-		(*out)[0].st = st;
-		*n = 1;
+		files->items = xcalloc(1, sizeof(*files->items));
+		files->arena = xstrdup(rel);
+		files->items[0].path = files->arena;
+		walk_stat_from(&files->items[0].st, &st);
+		files->items[0].executable = (st.st_mode & S_IXUSR) != 0;
+		files->nr = 1;
 	} else if (S_ISDIR(st.st_mode)) {
 		*is_dir = 1;
-		rc = walk_files(&files, path, err);
-		if (!rc) {
-			*out = xcalloc(files.nr ? files.nr : 1, sizeof(**out));
-			for (size_t i = 0; i < files.nr; i++) {
-				struct strbuf sb = STRBUF_INIT;
-
-				strbuf_addf(&sb, "%s/%s", rel, files.items[i].relpath);
-				(*out)[i].rel = strbuf_detach(&sb, NULL);
-				(*out)[i].st = files.items[i].st;
-			}
-			*n = files.nr;
-		}
+		rc = walk_scan_dir(files, path, rel, err);
 	} else {
 		rc = error_set(err, ERR_INVALID,
 			       "'%s' is %s; only regular files and directories can be versioned",
 			       path, walk_kind_name(st.st_mode));
 	}
-	walk_list_release(&files);
+	if (!rc) {
+		*out = xcalloc(files->nr ? files->nr : 1, sizeof(**out));
+		for (size_t i = 0; i < files->nr; i++)
+			(*out)[i].f = files->items[i];
+	}
 	free(path);
 	return rc;
 }
 
 static int hash_items(struct workspace *ws, struct scan_item *items, size_t n, int add,
-		      size_t *hashed, struct error *err)
+		      size_t *hashed, int64_t recorded, struct error *err)
 {
-	struct scan_job job = { ws, items, xcalloc(n ? n : 1, sizeof(size_t)), add, NULL };
+	struct scan_job job = { ws, items, xcalloc(n ? n : 1, sizeof(size_t)), NULL, add, NULL };
+	struct store_stat_entry *entries = NULL;
 	uint64_t bytes = 0;
-	size_t todo = 0;
+	size_t todo = 0, k = 0;
 	int rc;
 
 	for (size_t i = 0; i < n; i++)
 		if (items[i].need_hash) {
 			job.todo[todo++] = i;
-			bytes += (uint64_t)items[i].st.st_size;
+			bytes += items[i].f.st.size;
 		}
 	*hashed = todo;
+	if (!todo) {
+		free(job.todo);
+		return 0;
+	}
+	job.after = xcalloc(todo, sizeof(*job.after));
 	if (todo > 1 || bytes > (64 << 20))
 		job.progress =
 		    progress_start(add ? "adding" : "hashing", bytes, PROGRESS_BYTES, ws->quiet);
 	rc = workpool_run(todo, ws->jobs, 1, scan_one, &job, err);
 	progress_finish(job.progress);
-	free(job.todo);
-	return rc;
-}
+	if (rc)
+		goto out;
+	entries = xcalloc(todo, sizeof(*entries));
+	for (size_t t = 0; t < todo; t++) {
+		const struct scan_item *it = &items[job.todo[t]];
+		const struct walk_stat *a = &job.after[t];
 
-static int record_stats(struct workspace *ws, const struct scan_item *items, size_t n,
-			int64_t recorded, struct error *err)
-{
-	struct store_stat_entry *entries = xcalloc(n ? n : 1, sizeof(*entries));
-	size_t k = 0;
-	int rc;
-
-	for (size_t i = 0; i < n; i++) {
-		const struct scan_item *it = &items[i];
-
-		if (!it->need_hash || !it->record)
+		if (!it->record)
 			continue;
-		entries[k].path = it->rel;
-		entries[k].size = (uint64_t)it->after.st_size;
-		entries[k].mtime_ns = mtime_ns(&it->after);
-		entries[k].ctime_ns = ctime_ns(&it->after);
-		entries[k].inode = (uint64_t)it->after.st_ino;
+		entries[k].path = it->f.path;
+		entries[k].size = a->size;
+		entries[k].mtime_ns = a->mtime_ns;
+		entries[k].ctime_ns = a->ctime_ns;
+		entries[k].inode = a->ino;
 		memcpy(entries[k].hex, it->hex, SHA256_HEX_SIZE);
 		entries[k++].recorded_ns = recorded;
 	}
 	rc = store_statcache_put(ws->store, entries, k, err);
+out:
 	free(entries);
+	free(job.after);
+	free(job.todo);
 	return rc;
+}
+
+/*
+ * The stat cache's rows against the listing, both in path byte order: one merge pass instead
+ * of a search per file. Rows out of order would only be missed (their files re-hashed).
+ */
+struct cache_merge {
+	struct workspace *ws;
+	struct scan_item *items;
+	size_t n, next, reused;
+	int add;
+};
+
+static int merge_row(const struct store_stat_entry *e, void *data)
+{
+	struct cache_merge *m = data;
+	struct scan_item *it;
+	int c = -1;
+
+	while (m->next < m->n && (c = strcmp(m->items[m->next].f.path, e->path)) < 0)
+		m->next++;
+	if (c)
+		return 0;
+	it = &m->items[m->next++];
+	if (entry_trusted(e, &it->f.st) && (!m->add || cas_has(m->ws->cas, e->hex))) {
+		memcpy(it->hex, e->hex, SHA256_HEX_SIZE);
+		it->need_hash = 0;
+		m->reused++;
+	}
+	return 0;
+}
+
+/* The manifest of the scanned directory (items in path order, each under rel "/"). */
+static void build_manifest(struct manifest *m, const struct scan_item *items, size_t n,
+			   size_t prefix)
+{
+	m->items = xcalloc(n ? n : 1, sizeof(*m->items));
+	m->alloc = n ? n : 1;
+	for (size_t i = 0; i < n; i++) {
+		struct manifest_entry *e = &m->items[i];
+
+		e->path = xstrdup(items[i].f.path + prefix);
+		memcpy(e->hex, items[i].hex, SHA256_HEX_SIZE);
+		e->size = items[i].f.st.size;
+		e->executable = items[i].f.executable;
+	}
+	m->nr = n;
+	manifest_sort(m); /* a no-op but for its checks: the listing is sorted */
 }
 
 /* Digests of everything at rel; with add, their content also goes into the cache. */
 static int scan(struct workspace *ws, const char *rel, int add, struct scan_result *out,
 		struct error *err)
 {
-	struct stat_index idx = { 0 };
+	struct walk_scan files = WALK_SCAN_INIT;
+	struct cache_merge merge = { ws, NULL, 0, 0, 0, add };
 	struct scan_item *items = NULL;
 	struct strbuf text = STRBUF_INIT;
 	size_t n = 0, prefix = strlen(rel) + 1;
@@ -471,35 +475,26 @@ static int scan(struct workspace *ws, const char *rel, int add, struct scan_resu
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = list_items(&items, &n, &out->is_dir, ws, rel, err);
-	if (!rc)
-		rc = store_statcache_load(ws->store, rel, index_keep, &idx, err);
+	rc = list_items(&items, &files, &out->is_dir, ws, rel, err);
 	if (rc)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		const struct store_stat_entry *e = index_find(&idx, items[i].rel);
-
-		if (entry_trusted(e, &items[i].st) && (!add || cas_has(ws->cas, e->hex))) {
-			memcpy(items[i].hex, e->hex, SHA256_HEX_SIZE);
-			out->reused++;
-		} else {
-			items[i].need_hash = 1;
-		}
-	}
-	rc = hash_items(ws, items, n, add, &out->hashed, err);
+	n = files.nr;
+	for (size_t i = 0; i < n; i++)
+		items[i].need_hash = 1;
+	merge.items = items;
+	merge.n = n;
+	rc = store_statcache_load(ws->store, rel, merge_row, &merge, err);
 	if (!rc)
-		rc = record_stats(ws, items, n, started, err);
+		rc = hash_items(ws, items, n, add, &out->hashed, started, err);
 	if (rc)
 		goto out;
+	out->reused = merge.reused;
 	if (!out->is_dir) {
 		memcpy(out->hex, items[0].hex, SHA256_HEX_SIZE);
-		out->size = (uint64_t)items[0].st.st_size;
+		out->size = items[0].f.st.size;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
-		manifest_add(&out->m, items[i].rel + prefix, items[i].hex,
-			     (uint64_t)items[i].st.st_size, (items[i].st.st_mode & S_IXUSR) != 0);
-	manifest_sort(&out->m);
+	build_manifest(&out->m, items, n, prefix);
 	manifest_serialize(&out->m, &text);
 	if (add)
 		rc = cas_add_buffer(ws->cas, text.buf, text.len, out->hex, err);
@@ -511,8 +506,8 @@ out:
 	if (rc)
 		scan_result_release(out);
 	strbuf_release(&text);
-	items_release(items, n);
-	index_release(&idx);
+	free(items);
+	walk_scan_release(&files);
 	return rc;
 }
 
@@ -711,52 +706,20 @@ static int check_present(size_t i, void *data, struct error *err)
 	return 0;
 }
 
-struct hex_array {
-	char **items;
-	size_t nr, alloc;
-};
-
-static int keep_hex(const char *hex, void *data)
-{
-	struct hex_array *set = data;
-
-	ALLOC_GROW(set->items, set->nr + 1, set->alloc);
-	set->items[set->nr++] = xstrdup(hex);
-	return 0;
-}
-
-static int cmp_hex(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /*
  * How many of the n objects in hexes the cache lacks. For many objects, listing the cache once
- * (256 directory reads) is several times cheaper than a stat per object.
+ * (256 directory reads, on the pool's threads) is several times cheaper than a stat per object.
  */
 static int missing_among(struct workspace *ws, const char *const *hexes, size_t n, uint64_t *out,
 			 struct error *err)
 {
-	struct hex_array present = { NULL, 0, 0 };
 	struct presence pr = { ws->cas, hexes, 0 };
 	int rc;
 
-	if (n < 512) {
-		rc = workpool_run(n, ws->jobs, 0, check_present, &pr, err);
-		*out = pr.missing;
-		return rc;
-	}
-	rc = cas_foreach_name(ws->cas, keep_hex, &present, err);
-	if (!rc && present.nr)
-		qsort(present.items, present.nr, sizeof(*present.items), cmp_hex);
-	*out = 0;
-	for (size_t i = 0; !rc && i < n; i++)
-		if (!present.nr ||
-		    !bsearch(&hexes[i], present.items, present.nr, sizeof(*present.items), cmp_hex))
-			++*out;
-	for (size_t i = 0; i < present.nr; i++)
-		free(present.items[i]);
-	free(present.items);
+	if (n >= 512)
+		return cas_count_missing(ws->cas, hexes, n, ws->jobs, out, err);
+	rc = workpool_run(n, ws->jobs, 0, check_present, &pr, err);
+	*out = pr.missing;
 	return rc;
 }
 
@@ -767,18 +730,21 @@ static int missing_among(struct workspace *ws, const char *const *hexes, size_t 
 static int count_missing(struct workspace *ws, const struct pointer *p,
 			 const struct manifest *known, uint64_t *out, struct error *err)
 {
+	const char **known_hexes = NULL;
 	char **hexes = NULL;
 	size_t n = 0, alloc = 0;
 	int incomplete = 0, rc = 0;
 
 	if (known && p->is_dir) {
-		hexes = xcalloc(known->nr + 1, sizeof(*hexes));
-		hexes[n++] = xstrdup(p->hex);
+		known_hexes = xcalloc(known->nr + 1, sizeof(*known_hexes));
+		known_hexes[n++] = p->hex;
 		for (size_t i = 0; i < known->nr; i++)
-			hexes[n++] = xstrdup(known->items[i].hex);
-	} else {
-		rc = workspace_objects(ws, p, &hexes, &n, &alloc, &incomplete, err);
+			known_hexes[n++] = known->items[i].hex;
+		rc = missing_among(ws, known_hexes, n, out, err);
+		free(known_hexes);
+		return rc;
 	}
+	rc = workspace_objects(ws, p, &hexes, &n, &alloc, &incomplete, err);
 	if (!rc)
 		rc = missing_among(ws, (const char *const *)hexes, n, out, err);
 	if (incomplete)

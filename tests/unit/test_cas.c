@@ -681,6 +681,62 @@ static void test_foreach_remove_clean(void **state)
 	cas_free(cas);
 }
 
+/*
+ * cas_count_missing lists the cache instead of stat'ing each object: its count must equal the
+ * stat-based cas_has answer, for duplicates, removed objects, digests never stored, malformed
+ * names and a directory shaped like an object, on one thread and on several.
+ */
+static void test_count_missing(void **state)
+{
+	struct fixture *f = *state;
+	struct cas *cas = open_cache(f->cache, "copy");
+	enum {
+		STORED = 300,
+		ABSENT = 5,
+		DUPS = 20
+	};
+	static char hex[STORED + ABSENT + 1][SHA256_HEX_SIZE];
+	const char *want[STORED + ABSENT + DUPS + 3];
+	struct error err = ERROR_INIT;
+	char text[64], dirobj[4300];
+	size_t n = 0;
+	uint64_t expected = 0, got = 99999;
+
+	for (int i = 0; i < STORED; i++) {
+		snprintf(text, sizeof(text), "object %d", i);
+		assert_int_equal(cas_add_buffer(cas, text, strlen(text), hex[i], &err), 0);
+	}
+	for (int i = 0; i < ABSENT + 1; i++) {
+		snprintf(text, sizeof(text), "never stored %d", i);
+		sha256_buffer(text, strlen(text), hex[STORED + i]);
+	}
+	/* a directory under the name of the last never-stored digest: not an object */
+	snprintf(dirobj, sizeof(dirobj), "%s/objects/sha256/%.2s", f->cache, hex[STORED + ABSENT]);
+	mkdir(dirobj, 0755);
+	snprintf(dirobj, sizeof(dirobj), "%s/objects/sha256/%.2s/%s", f->cache,
+		 hex[STORED + ABSENT], hex[STORED + ABSENT] + 2);
+	assert_int_equal(mkdir(dirobj, 0755), 0);
+	for (int i = 0; i < 7; i++) /* removed: every 40th, among them some duplicated below */
+		assert_int_equal(cas_remove(cas, hex[i * 40], &err), 0);
+	for (int i = 0; i < STORED + ABSENT + 1; i++)
+		want[n++] = hex[i];
+	for (int i = 0; i < DUPS - 1; i++)
+		want[n++] = hex[i * 10]; /* 0, 40, 80, 120, 160: removed, listed twice */
+	want[n++] = "ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
+	want[n++] = "abc";
+	for (size_t i = 0; i < n; i++)
+		expected += !cas_has(cas, want[i]);
+	assert_int_equal(expected, 7 + 5 + ABSENT + 1 + 2);
+	assert_int_equal(cas_count_missing(cas, want, n, 1, &got, &err), 0);
+	assert_int_equal(got, expected);
+	got = 99999;
+	assert_int_equal(cas_count_missing(cas, want, n, 4, &got, &err), 0);
+	assert_int_equal(got, expected);
+	assert_int_equal(cas_count_missing(cas, want, 0, 0, &got, &err), 0);
+	assert_int_equal(got, 0);
+	cas_free(cas);
+}
+
 /* What a crash before cas_sync can leave: an empty file under a non-empty object's name. */
 static void test_empty_object_is_absent(void **state)
 {
@@ -976,6 +1032,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_add_buffer_and_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreach_remove_clean, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_count_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_object_is_absent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_error_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enospc, setup, teardown),
