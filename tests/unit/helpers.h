@@ -27,6 +27,13 @@ void test_write_file(const char *path, const char *data);
 /* Path of a file in tests/data (from $FERRY_TEST_DATA); caller frees. */
 char *test_data_path(const char *name);
 
+/*
+ * Raw SQLite access to a store's database, independent of the code under test: the first
+ * column of the first row of sql (an integer), and running sql. Either fails the test on error.
+ */
+int64_t test_db_int(const char *path, const char *sql);
+void test_db_exec(const char *path, const char *sql);
+
 /* expr returns 0; otherwise fails with the code and err.msg (a struct error err must be in scope). */
 #define assert_ok(expr)                                                                            \
 	do {                                                                                       \

@@ -55,34 +55,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Raw access, independent of the code under test. */
-static int64_t raw_int(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
-	int64_t v;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	v = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	sqlite3_close(db);
-	return v;
-}
-
-static void raw_exec(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	char *msg = NULL;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg);
-	sqlite3_close(db);
-}
-
 /* Lets the millisecond clock move on, so that "touched" times differ. */
 static void tick(void)
 {
@@ -366,7 +338,7 @@ static void test_model_crud(void **state)
 	assert_err(store_model_delete(f->st, "churn", &err), ERR_NOTFOUND,
 		   "Registered Model with name=churn not found");
 	assert_err(store_model_tags(f->st, &p, "churn", &err), ERR_NOTFOUND, "name=churn");
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM registered_model_tags"), 0);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM registered_model_tags"), 0);
 	store_model_release(&m);
 	store_model_release(&m); /* a no-op after release */
 }
@@ -451,7 +423,7 @@ static void test_version_create_and_get(void **state)
 		assert_err(store_model_version_create(f->st, &version, &nv, &err), ERR_NOTFOUND,
 			   "Registered Model with name=churn not found");
 		assert_int_equal(version, 0);
-		assert_int_equal(raw_int(f->db, "SELECT count(*) FROM registered_models"), 0);
+		assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM registered_models"), 0);
 		nv.create_model = true;
 		assert_ok(store_model_version_create(f->st, &version, &nv, &err));
 	}
@@ -538,9 +510,9 @@ static void test_failed_writes_leave_nothing(void **state)
 			   "Run with id=0123456789abcdef0123456789abcdef not found");
 	}
 	/* Not even the model it would have created. */
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM registered_models"), 0);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM model_versions"), 0);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM model_version_tags"), 0);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM registered_models"), 0);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM model_versions"), 0);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM model_version_tags"), 0);
 
 	assert_int_equal(add_version(f->st, "m", "s1"), 1);
 	{
@@ -556,9 +528,9 @@ static void test_failed_writes_leave_nothing(void **state)
 		assert_err(store_model_version_create(f->st, &version, &nv, &err), ERR_NOTFOUND,
 			   "no dataset with id 4242");
 	}
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM model_versions"), 1);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM model_version_tags"), 0);
-	assert_int_equal(raw_int(f->db, "SELECT last_version FROM registered_models"), 1);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM model_versions"), 1);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM model_version_tags"), 0);
+	assert_int_equal(test_db_int(f->db, "SELECT last_version FROM registered_models"), 1);
 	/* The failed attempts took no number. */
 	assert_int_equal(add_version(f->st, "m", "s3"), 2);
 
@@ -566,15 +538,16 @@ static void test_failed_writes_leave_nothing(void **state)
 		   "tag key must not be empty");
 	assert_err(store_model_create(f->st, "m", NULL, tags, 1, &err), ERR_EXISTS,
 		   "Registered Model (name=m) already exists.");
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM registered_models"), 1);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM registered_model_tags"), 0);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM registered_models"), 1);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM registered_model_tags"), 0);
 
 	assert_err(store_model_version_transition(f->st, NULL, "m", 7, STORE_STAGE_PRODUCTION, true,
 						  NULL, NULL, &err),
 		   ERR_NOTFOUND, "Model Version (name=m, version=7) not found");
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM model_events"), 0);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM model_events"), 0);
 	assert_int_equal(
-	    raw_int(f->db, "SELECT count(*) FROM model_versions WHERE current_stage <> 'None'"), 0);
+	    test_db_int(f->db, "SELECT count(*) FROM model_versions WHERE current_stage <> 'None'"),
+	    0);
 }
 
 static void test_version_numbers_never_reused(void **state)
@@ -591,7 +564,8 @@ static void test_version_numbers_never_reused(void **state)
 	for (int64_t v = 1; v <= 4; v++)
 		if (v != 3)
 			assert_ok(store_model_version_delete(f->st, "m", v, &err));
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM model_versions WHERE name = 'm'"), 0);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM model_versions WHERE name = 'm'"),
+			 0);
 	assert_int_equal(add_version(f->st, "m", "e"), 5);
 	/* A new model of the same name starts again: its versions are another model's. */
 	assert_ok(store_model_delete(f->st, "m", &err));
@@ -662,8 +636,8 @@ static void test_version_update_delete_tags(void **state)
 	assert_err(store_model_version_delete(f->st, "churn", 2, &err), ERR_CONFLICT,
 		   "version 2 of model 'churn' is the target of alias 'production': move or "
 		   "delete the alias first");
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM model_versions"), 2);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM model_version_tags"), 1);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM model_versions"), 2);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM model_version_tags"), 1);
 
 	tick();
 	assert_ok(store_model_version_delete(f->st, "churn", 1, &err));
@@ -716,8 +690,8 @@ static void test_model_rename(void **state)
 	assert_err(store_model_rename(f->st, "nope", "x", &err), ERR_NOTFOUND,
 		   "Registered Model with name=nope not found");
 	assert_err(store_model_rename(f->st, "old", "", &err), ERR_INVALID, "cannot be empty");
-	before = raw_int(f->db, "SELECT max(last_updated_time) FROM model_versions WHERE "
-				"name = 'old'");
+	before = test_db_int(f->db, "SELECT max(last_updated_time) FROM model_versions WHERE "
+				    "name = 'old'");
 
 	tick();
 	assert_ok(store_model_rename(f->st, "old", "new", &err));
@@ -740,17 +714,18 @@ static void test_model_rename(void **state)
 	assert_ok(store_model_history(f->st, &h, "new", &err));
 	assert_int_equal(h.nr, 3);
 	store_registry_events_release(&h);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM model_version_datasets WHERE "
-					"name = 'new'"),
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM model_version_datasets WHERE "
+					    "name = 'new'"),
 			 1);
 	/* Nothing is left under the old name, anywhere. */
 	assert_int_equal(
-	    raw_int(f->db, "SELECT (SELECT count(*) FROM registered_model_tags WHERE name = 'old') "
-			   "+ (SELECT count(*) FROM model_versions WHERE name = 'old') "
-			   "+ (SELECT count(*) FROM model_version_tags WHERE name = 'old') "
-			   "+ (SELECT count(*) FROM model_version_datasets WHERE name = 'old') "
-			   "+ (SELECT count(*) FROM model_aliases WHERE name = 'old') "
-			   "+ (SELECT count(*) FROM model_events WHERE name = 'old')"),
+	    test_db_int(f->db,
+			"SELECT (SELECT count(*) FROM registered_model_tags WHERE name = 'old') "
+			"+ (SELECT count(*) FROM model_versions WHERE name = 'old') "
+			"+ (SELECT count(*) FROM model_version_tags WHERE name = 'old') "
+			"+ (SELECT count(*) FROM model_version_datasets WHERE name = 'old') "
+			"+ (SELECT count(*) FROM model_aliases WHERE name = 'old') "
+			"+ (SELECT count(*) FROM model_events WHERE name = 'old')"),
 	    0);
 	/* The next number carries over too. */
 	assert_int_equal(add_version(f->st, "new", "s3"), 3);
@@ -788,14 +763,14 @@ static void test_model_delete_cascades(void **state)
 	assert_ok(store_model_version_transition(f->st, NULL, "gone", 2, STORE_STAGE_PRODUCTION,
 						 false, NULL, NULL, &err));
 	assert_ok(store_model_delete(f->st, "gone", &err));
-	assert_int_equal(raw_int(f->db, "SELECT (SELECT count(*) FROM registered_model_tags) "
-					"+ (SELECT count(*) FROM model_version_tags) "
-					"+ (SELECT count(*) FROM model_version_datasets) "
-					"+ (SELECT count(*) FROM model_aliases) "
-					"+ (SELECT count(*) FROM model_events)"),
+	assert_int_equal(test_db_int(f->db, "SELECT (SELECT count(*) FROM registered_model_tags) "
+					    "+ (SELECT count(*) FROM model_version_tags) "
+					    "+ (SELECT count(*) FROM model_version_datasets) "
+					    "+ (SELECT count(*) FROM model_aliases) "
+					    "+ (SELECT count(*) FROM model_events)"),
 			 0);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM model_versions"), 1);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM datasets"), 1);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM model_versions"), 1);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM datasets"), 1);
 	assert_ok(store_check(f->st, &report, &err));
 	strbuf_release(&report);
 }
@@ -888,8 +863,8 @@ static void test_transition_archive_existing(void **state)
 	assert_ok(store_model_get(f->st, &m, "m", &err));
 	assert_int_equal(m.last_updated_time, v.last_updated_time);
 	assert_true(v.last_updated_time > v.creation_time);
-	assert_int_equal(raw_int(f->db, "SELECT count(DISTINCT last_updated_time) FROM "
-					"model_versions WHERE name = 'm' AND version <= 3"),
+	assert_int_equal(test_db_int(f->db, "SELECT count(DISTINCT last_updated_time) FROM "
+					    "model_versions WHERE name = 'm' AND version <= 3"),
 			 1);
 	store_model_release(&m);
 	store_model_version_release(&v);
@@ -931,7 +906,8 @@ static void test_transition_archive_existing(void **state)
 	/* Staying in the stage records nothing. */
 	assert_ok(store_model_version_transition(f->st, NULL, "m", 3, STORE_STAGE_PRODUCTION, true,
 						 NULL, NULL, &err));
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM model_events WHERE name = 'm'"), 6);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM model_events WHERE name = 'm'"),
+			 6);
 	assert_err(store_model_version_transition(f->st, NULL, "nope", 1, STORE_STAGE_STAGING,
 						  false, NULL, NULL, &err),
 		   ERR_NOTFOUND, "Model Version (name=nope, version=1) not found");
@@ -1088,10 +1064,11 @@ static void test_alias_rollback_chain(void **state)
 	assert_int_equal(h.items[4].to_version, 1);
 	store_registry_events_release(&h);
 	/* Each rollback marks exactly the move it undid. */
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM model_events u JOIN model_events r "
-					"ON r.id = u.undone_by WHERE r.kind = 'alias_rollback' "
-					"AND u.kind = 'alias_move' AND r.from_version = "
-					"u.to_version AND r.to_version = u.from_version"),
+	assert_int_equal(test_db_int(f->db,
+				     "SELECT count(*) FROM model_events u JOIN model_events r "
+				     "ON r.id = u.undone_by WHERE r.kind = 'alias_rollback' "
+				     "AND u.kind = 'alias_move' AND r.from_version = "
+				     "u.to_version AND r.to_version = u.from_version"),
 			 2);
 
 	/* A move after rollbacks is undone first, then the walk goes on below it. */
@@ -1119,7 +1096,7 @@ static void test_alias_rollback_chain(void **state)
 	assert_int_equal(alias_of(f->st, "m", "prod"), 4);
 
 	/* Changed outside the history (another program wrote the table): refuse to guess. */
-	raw_exec(f->db, "UPDATE model_aliases SET version = 1 WHERE alias = 'prod'");
+	test_db_exec(f->db, "UPDATE model_aliases SET version = 1 WHERE alias = 'prod'");
 	assert_err(store_alias_rollback(f->st, &from, &to, "m", "prod", NULL, NULL, &err),
 		   ERR_CONFLICT, "changed outside the history");
 	/* A removed alias has nothing to roll back. */
@@ -1250,8 +1227,8 @@ static void test_model_search(void **state)
 	add_order(&ord, SEARCH_ATTR_MODEL_NAME, "name", false);
 	assert_list(model_names(f->st, &q, NULL), "fraud,churn_x,churn-b,churn-a,Churn-C");
 	search_orders_release(&ord);
-	raw_exec(f->db, "UPDATE registered_models SET last_updated_time = 5 WHERE name IN "
-			"('fraud', 'churn-b')");
+	test_db_exec(f->db, "UPDATE registered_models SET last_updated_time = 5 WHERE name IN "
+			    "('fraud', 'churn-b')");
 	add_order(&ord, SEARCH_ATTR_LAST_UPDATE_TIME, "last_updated_timestamp", true);
 	assert_list(model_names(f->st, &q, NULL), "churn-b,fraud,Churn-C,churn-a,churn_x");
 	search_orders_release(&ord);
@@ -1452,7 +1429,7 @@ static void test_version_search(void **state)
 	add_order(&ord, SEARCH_ATTR_MODEL_NAME, "name", false);
 	assert_list(version_list(f->st, &q, NULL), "b:2,b:1,a:3,a:2,a:1,B:1");
 	search_orders_release(&ord);
-	raw_exec(f->db, "UPDATE model_versions SET last_updated_time = 7");
+	test_db_exec(f->db, "UPDATE model_versions SET last_updated_time = 7");
 	add_order(&ord, SEARCH_ATTR_LAST_UPDATE_TIME, "last_updated_timestamp", true);
 	assert_list(version_list(f->st, &q, NULL), "B:1,a:3,a:2,a:1,b:2,b:1");
 	search_orders_release(&ord);
@@ -1657,11 +1634,11 @@ static void test_concurrent_version_numbers(void **state)
 		assert_int_equal(waitpid(pids[n], &status, 0), pids[n]);
 		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
-	assert_int_equal(raw_int(f->db, "SELECT count(DISTINCT version) FROM model_versions"),
+	assert_int_equal(test_db_int(f->db, "SELECT count(DISTINCT version) FROM model_versions"),
 			 NPROC * VERSIONS_PER_CHILD);
-	assert_int_equal(raw_int(f->db, "SELECT max(version) FROM model_versions"),
+	assert_int_equal(test_db_int(f->db, "SELECT max(version) FROM model_versions"),
 			 NPROC * VERSIONS_PER_CHILD);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM registered_models"), 1);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM registered_models"), 1);
 }
 
 int main(void)

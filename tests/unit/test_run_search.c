@@ -138,17 +138,6 @@ static void make_run(struct world *w, int i)
 	}
 }
 
-static void raw_exec(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	char *msg = NULL;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg);
-	sqlite3_close(db);
-}
-
 static int setup(void **state)
 {
 	struct world *w = xcalloc(1, sizeof(*w));
@@ -177,7 +166,7 @@ static int setup(void **state)
 		}
 	}
 	strbuf_addch(&sql, ')');
-	raw_exec(w->db, sql.buf);
+	test_db_exec(w->db, sql.buf);
 	strbuf_release(&sql);
 	*state = w;
 	return 0;

@@ -60,34 +60,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Raw access, independent of the code under test. */
-static int64_t raw_int(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
-	int64_t v;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	v = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	sqlite3_close(db);
-	return v;
-}
-
-static void raw_exec(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	char *msg = NULL;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg);
-	sqlite3_close(db);
-}
-
 static char *read_whole(const char *path)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -136,22 +108,23 @@ static void test_open_creates_schema(void **state)
 	store_info_release(&info);
 	store_info_release(&info);
 
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM schema_version"), migration_count);
-	assert_int_equal(raw_int(f->db, "SELECT max(version) FROM schema_version"),
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM schema_version"),
+			 migration_count);
+	assert_int_equal(test_db_int(f->db, "SELECT max(version) FROM schema_version"),
 			 migrations[migration_count - 1].version);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM pragma_journal_mode "
-					"WHERE journal_mode = 'wal'"),
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM pragma_journal_mode "
+					    "WHERE journal_mode = 'wal'"),
 			 1);
 	/* Every table the lifecycle needs is there. */
-	assert_int_equal(raw_int(f->db,
-				 "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
-				 "AND name IN ('experiments', 'experiment_tags', 'runs', "
-				 "'params', 'metrics', 'latest_metrics', 'run_tags', "
-				 "'artifacts', 'datasets', 'run_inputs', 'registered_models', "
-				 "'registered_model_tags', 'model_versions', "
-				 "'model_version_tags', 'model_version_datasets', "
-				 "'model_aliases', 'model_events', "
-				 "'inference_feedback')"),
+	assert_int_equal(test_db_int(f->db,
+				     "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+				     "AND name IN ('experiments', 'experiment_tags', 'runs', "
+				     "'params', 'metrics', 'latest_metrics', 'run_tags', "
+				     "'artifacts', 'datasets', 'run_inputs', 'registered_models', "
+				     "'registered_model_tags', 'model_versions', "
+				     "'model_version_tags', 'model_version_datasets', "
+				     "'model_aliases', 'model_events', "
+				     "'inference_feedback')"),
 			 18);
 }
 
@@ -175,7 +148,8 @@ static void test_reopen_is_idempotent(void **state)
 	assert_ok(store_info(f->st, &info, &err));
 	assert_int_equal(info.experiments, 2);
 	assert_int_equal(info.schema_version, migrations[migration_count - 1].version);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM schema_version"), migration_count);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM schema_version"),
+			 migration_count);
 	store_info_release(&info);
 	free(id);
 }
@@ -424,7 +398,7 @@ static void test_metrics_history_and_latest(void **state)
 
 	/* An identical point is stored once. */
 	assert_ok(store_run_log_metrics(f->st, id, &m2, 1, &err));
-	assert_int_equal(raw_int(f->db, sql), 3);
+	assert_int_equal(test_db_int(f->db, sql), 3);
 
 	/*
 	 * Same step: a later timestamp beats a larger value, an earlier one changes nothing, and
@@ -446,7 +420,7 @@ static void test_metrics_history_and_latest(void **state)
 		assert_point(&pts.items[0], "loss", 2, want_ts[i], want_value[i]);
 		store_metric_points_release(&pts);
 	}
-	assert_int_equal(raw_int(f->db, sql), 7);
+	assert_int_equal(test_db_int(f->db, sql), 7);
 
 	/* NaN and infinity survive the round trip (SQLite alone turns NaN into NULL). */
 	const struct store_metric odd[] = { { "acc", NAN, 100, 0 }, { "grad", -INFINITY, 100, 0 } };
@@ -503,16 +477,16 @@ static void test_log_batch_many_points(void **state)
 	/* a: 62 even places less the repeats at 10 and 32; b: 61 odd less 71 and 111. */
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM metrics WHERE run_id = '%s' AND key = 'a'",
 		 id);
-	assert_int_equal(raw_int(f->db, sql), 60);
+	assert_int_equal(test_db_int(f->db, sql), 60);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM metrics WHERE run_id = '%s' AND key = 'b'",
 		 id);
-	assert_int_equal(raw_int(f->db, sql), 59);
+	assert_int_equal(test_db_int(f->db, sql), 59);
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM metrics WHERE run_id = '%s' AND is_nan = 1", id);
-	assert_int_equal(raw_int(f->db, sql), 1);
+	assert_int_equal(test_db_int(f->db, sql), 1);
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM metrics WHERE run_id = '%s' AND step IN (71, 111)", id);
-	assert_int_equal(raw_int(f->db, sql), 0);
+	assert_int_equal(test_db_int(f->db, sql), 0);
 
 	assert_ok(store_run_latest_metrics(f->st, &got, id, &err));
 	assert_int_equal(got.nr, 2);
@@ -523,14 +497,14 @@ static void test_log_batch_many_points(void **state)
 	/* Again: every point is already stored, nothing is added. */
 	assert_ok(store_run_log_batch(f->st, id, &b, &err));
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM metrics WHERE run_id = '%s'", id);
-	assert_int_equal(raw_int(f->db, sql), 119);
+	assert_int_equal(test_db_int(f->db, sql), 119);
 
 	/* A bad point in the middle of a multi-row insert stores nothing of the batch. */
 	for (size_t i = 0; i < 60; i++)
 		pts[i] = (struct store_metric){ i == 25 ? "" : "c", 1.0, 1000, (int64_t)i };
 	const struct store_batch bad = { .metrics = pts, .nr_metrics = 60 };
 	assert_true(store_run_log_batch(f->st, id, &bad, &err) < 0);
-	assert_int_equal(raw_int(f->db, sql), 119);
+	assert_int_equal(test_db_int(f->db, sql), 119);
 }
 
 /* Tags ---------------------------------------------------------------------------------------- */
@@ -627,9 +601,9 @@ static void test_foreign_keys_enforced(void **state)
 	assert_int_equal(store_run_log_param(f->st, ghost, "lr", "0.1", &err), ERR_NOTFOUND);
 	assert_contains(err.msg, ghost);
 	assert_int_equal(store_run_log_metrics(f->st, ghost, &m, 1, &err), ERR_NOTFOUND);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM params"), 0);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM metrics"), 0);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM latest_metrics"), 0);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM params"), 0);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM metrics"), 0);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM latest_metrics"), 0);
 }
 
 /* The run is checked in the write's transaction: nothing lands in a missing or deleted run. */
@@ -648,11 +622,11 @@ static void test_log_metrics_active(void **state)
 	assert_ok(store_run_set_deleted(f->st, id, true, &err));
 	assert_int_equal(store_run_log_metrics_active(f->st, id, &m, 1, &err), ERR_INVALID);
 	assert_contains(err.msg, "deleted");
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM metrics"), 1);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM metrics"), 1);
 	/* A refused write left no transaction open: the next one goes through. */
 	assert_ok(store_run_set_deleted(f->st, id, false, &err));
 	assert_ok(store_run_log_metrics_active(f->st, id, &m, 1, &err));
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM latest_metrics"), 1);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM latest_metrics"), 1);
 }
 
 static void test_check(void **state)
@@ -668,8 +642,8 @@ static void test_check(void **state)
 	assert_int_equal(report.len, 0);
 
 	/* A connection without foreign keys can orphan a row; check must notice. */
-	raw_exec(f->db, "PRAGMA foreign_keys = OFF; INSERT INTO params VALUES "
-			"('ffffffffffffffffffffffffffffffff', 'k', 'v')");
+	test_db_exec(f->db, "PRAGMA foreign_keys = OFF; INSERT INTO params VALUES "
+			    "('ffffffffffffffffffffffffffffffff', 'k', 'v')");
 	assert_int_equal(store_check(f->st, &report, &err), ERR_STORE);
 	assert_contains(report.buf, "params");
 	assert_contains(report.buf, "runs");
@@ -677,8 +651,8 @@ static void test_check(void **state)
 	strbuf_release(&report);
 
 	/* metrics has no foreign key (the writers check the run): check looks for orphans. */
-	raw_exec(f->db, "INSERT INTO metrics VALUES "
-			"('eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee', 'k', 0, 1, 1.0, 0)");
+	test_db_exec(f->db, "INSERT INTO metrics VALUES "
+			    "('eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee', 'k', 0, 1, 1.0, 0)");
 	assert_int_equal(store_check(f->st, &report, &err), ERR_STORE);
 	assert_contains(report.buf, "a row of 'metrics' refers to a missing row of 'runs'");
 	assert_contains(err.msg, "2 problems");
@@ -788,16 +762,16 @@ static void test_foreign_sqlite_database(void **state)
 	struct store *st = NULL;
 	char *path = test_path(f->dir, "other.db");
 
-	raw_exec(path, "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('hi')");
+	test_db_exec(path, "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('hi')");
 	assert_int_equal(store_open(&st, path, &err), ERR_STORE);
 	assert_null(st);
 	assert_contains(err.msg, "not a ferry store");
-	assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_master "
-				       "WHERE name IN ('experiments', 'schema_version')"),
+	assert_int_equal(test_db_int(path, "SELECT count(*) FROM sqlite_master "
+					   "WHERE name IN ('experiments', 'schema_version')"),
 			 0);
 	/* Not even switched to WAL. */
-	assert_int_equal(raw_int(path, "SELECT count(*) FROM pragma_journal_mode "
-				       "WHERE journal_mode = 'delete'"),
+	assert_int_equal(test_db_int(path, "SELECT count(*) FROM pragma_journal_mode "
+					   "WHERE journal_mode = 'delete'"),
 			 1);
 	free(path);
 }
@@ -812,7 +786,7 @@ static void test_schema_from_the_future(void **state)
 
 	store_close(f->st);
 	f->st = NULL;
-	raw_exec(f->db, "INSERT INTO schema_version VALUES (9999, '9999-future', 0)");
+	test_db_exec(f->db, "INSERT INTO schema_version VALUES (9999, '9999-future', 0)");
 	assert_int_equal(store_open(&st, f->uri, &err), ERR_STORE);
 	assert_null(st);
 	snprintf(expected, sizeof(expected),

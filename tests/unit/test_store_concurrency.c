@@ -139,22 +139,6 @@ static void run_children(const char *dir, const char *uri, int nproc, bool work)
 	}
 }
 
-static int64_t raw_int(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
-	int64_t v;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	v = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	sqlite3_close(db);
-	return v;
-}
-
 static char *uri_for(const char *path)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -177,9 +161,9 @@ static void test_concurrent_creation(void **state)
 		path = test_path(dir, name);
 		uri = uri_for(path);
 		run_children(dir, uri, NPROC * 2, false);
-		assert_int_equal(raw_int(path, "SELECT count(*) FROM schema_version"),
+		assert_int_equal(test_db_int(path, "SELECT count(*) FROM schema_version"),
 				 migration_count);
-		assert_int_equal(raw_int(path, "SELECT count(*) FROM experiments"), 1);
+		assert_int_equal(test_db_int(path, "SELECT count(*) FROM experiments"), 1);
 		free(path);
 		free(uri);
 	}
@@ -205,14 +189,16 @@ static void test_concurrent_writers(void **state)
 	assert_int_equal(info.experiments, 1 + NPROC);
 	assert_int_equal(info.runs, NPROC * NRUNS);
 	assert_int_equal(info.metrics, NPROC * NRUNS * NKEYS * NSTEPS);
-	assert_int_equal(raw_int(path, "SELECT count(*) FROM latest_metrics"),
+	assert_int_equal(test_db_int(path, "SELECT count(*) FROM latest_metrics"),
 			 NPROC * NRUNS * NKEYS);
-	assert_int_equal(raw_int(path, "SELECT count(*) FROM latest_metrics WHERE step <> 4"), 0);
-	assert_int_equal(raw_int(path, "SELECT count(*) FROM params"), NPROC * NRUNS * NPARAMS);
-	assert_int_equal(raw_int(path, "SELECT count(*) FROM runs WHERE status = 'FINISHED'"),
+	assert_int_equal(test_db_int(path, "SELECT count(*) FROM latest_metrics WHERE step <> 4"),
+			 0);
+	assert_int_equal(test_db_int(path, "SELECT count(*) FROM params"), NPROC * NRUNS * NPARAMS);
+	assert_int_equal(test_db_int(path, "SELECT count(*) FROM runs WHERE status = 'FINISHED'"),
 			 NPROC * NRUNS);
-	assert_int_equal(raw_int(path, "SELECT count(DISTINCT experiment_id) FROM runs"), NPROC);
-	assert_int_equal(raw_int(path, "SELECT count(*) FROM schema_version"), migration_count);
+	assert_int_equal(test_db_int(path, "SELECT count(DISTINCT experiment_id) FROM runs"),
+			 NPROC);
+	assert_int_equal(test_db_int(path, "SELECT count(*) FROM schema_version"), migration_count);
 	store_info_release(&info);
 	strbuf_release(&report);
 	store_close(st);

@@ -36,22 +36,6 @@ static void raw_exec(sqlite3 *db, const char *sql)
 		fail_msg("%.200s: %s", sql, msg);
 }
 
-static int64_t raw_int(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
-	int64_t v;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	v = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	sqlite3_close(db);
-	return v;
-}
-
 /* A database at schema 5, as a ferry from before 0006 left it, with two runs and their points. */
 static void make_old_database(const char *path)
 {
@@ -85,9 +69,9 @@ static int setup(void **state)
 	f->uri = xstrfmt("sqlite:%s", f->db);
 	make_old_database(f->db);
 	/* The fixture is what it claims: schema 5, metrics referring to runs. */
-	assert_int_equal(raw_int(f->db, "SELECT max(version) FROM schema_version"), 5);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM pragma_foreign_key_list('metrics')"),
-			 1);
+	assert_int_equal(test_db_int(f->db, "SELECT max(version) FROM schema_version"), 5);
+	assert_int_equal(
+	    test_db_int(f->db, "SELECT count(*) FROM pragma_foreign_key_list('metrics')"), 1);
 	*state = f;
 	return 0;
 }
@@ -128,8 +112,8 @@ static void test_points_survive(void **state)
 	assert_true(info.schema_version >= 6);
 	assert_int_equal(info.metrics, 5);
 	store_info_release(&info);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM pragma_foreign_key_list('metrics')"),
-			 0);
+	assert_int_equal(
+	    test_db_int(f->db, "SELECT count(*) FROM pragma_foreign_key_list('metrics')"), 0);
 
 	assert_ok(store_metric_history(st, &pts, RUN_A, "loss", &err));
 	assert_int_equal(pts.nr, 3);
@@ -167,8 +151,8 @@ static void test_writes_after_migration(void **state)
 	const struct store_batch b = { .metrics = (struct store_metric[]){ again, next },
 				       .nr_metrics = 2 };
 	assert_ok(store_run_log_batch(st, RUN_A, &b, &err));
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM metrics WHERE run_id = '" RUN_A
-					"' AND key = 'loss'"),
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM metrics WHERE run_id = '" RUN_A
+					    "' AND key = 'loss'"),
 			 4);
 	assert_ok(store_run_latest_metrics(st, &pts, RUN_A, &err));
 	assert_int_equal(pts.nr, 2);
@@ -179,8 +163,8 @@ static void test_writes_after_migration(void **state)
 	/* Without the foreign key, a missing run is still refused and leaves nothing. */
 	assert_int_equal(store_run_log_metrics(st, ghost, &next, 1, &err), ERR_NOTFOUND);
 	assert_int_equal(store_run_log_batch(st, ghost, &b, &err), ERR_NOTFOUND);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM metrics WHERE run_id = "
-					"'0123456789abcdef0123456789abcdef'"),
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM metrics WHERE run_id = "
+					    "'0123456789abcdef0123456789abcdef'"),
 			 0);
 	store_close(st);
 
@@ -189,9 +173,9 @@ static void test_writes_after_migration(void **state)
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
 	raw_exec(db, "PRAGMA foreign_keys = ON; DELETE FROM experiments WHERE experiment_id = 1");
 	sqlite3_close(db);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM metrics WHERE run_id = '" RUN_A "'"),
-			 0);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM metrics"), 1);
+	assert_int_equal(
+	    test_db_int(f->db, "SELECT count(*) FROM metrics WHERE run_id = '" RUN_A "'"), 0);
+	assert_int_equal(test_db_int(f->db, "SELECT count(*) FROM metrics"), 1);
 }
 
 int main(void)
