@@ -6,7 +6,11 @@ set -euo pipefail
 TEST_NAME=$(basename "$0" .sh)
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ferry-$TEST_NAME-XXXXXX")
 TESTS_RUN=0
-cleanup() { rm -rf "$TEST_TMP"; }
+SERVER_PID=
+cleanup() {
+	stop_ferry_server
+	rm -rf "$TEST_TMP"
+}
 trap cleanup EXIT
 cd "$TEST_TMP"
 export HOME="$TEST_TMP/home" GIT_CONFIG_NOSYSTEM=1 FERRY_LOG= FERRY_STORE=
@@ -118,4 +122,25 @@ listening_url() {
 		sleep 0.1
 	done
 	fail "server did not report its address in $out: $(cat "$err" 2>/dev/null)"
+}
+
+# start_ferry_server DIR [ARGS...]: `ferry server` for the project in DIR (relative to the current
+# directory) on 127.0.0.1 and a free port, with ARGS; sets SERVER_PID and URL. Its output goes
+# to $TEST_TMP/server.out and server.err. stop_ferry_server (also run at exit) ends it.
+start_ferry_server() {
+	local dir=$1
+	shift
+	: >"$TEST_TMP/server.out"
+	(cd "$dir" && exec "$FERRY" server --host 127.0.0.1 --port 0 "$@" >"$TEST_TMP/server.out" \
+		2>"$TEST_TMP/server.err") &
+	SERVER_PID=$!
+	URL=$(listening_url "$TEST_TMP/server.out" "$TEST_TMP/server.err" "$SERVER_PID")
+}
+
+stop_ferry_server() {
+	if [ -n "$SERVER_PID" ]; then
+		kill "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+	fi
+	SERVER_PID=
 }

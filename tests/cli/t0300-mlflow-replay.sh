@@ -5,27 +5,10 @@
 
 command -v python3 >/dev/null || { echo "skip: python3 not found"; exit 77; }
 DATA=${FERRY_TEST_DATA:-$(dirname "$0")/../data}/mlflow
-SERVER_PID=
-stop_server() {
-	if [ -n "$SERVER_PID" ]; then
-		kill "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-	fi
-	SERVER_PID=
-}
-trap 'stop_server; cleanup' EXIT
 
-# start_server: a fresh project, ferry server on 127.0.0.1 with a free port (--port 0); sets URL.
-start_server() {
-	rm -rf proj && mkdir proj
-	(cd proj && "$FERRY" init -q >/dev/null)
-	: >server.out
-	(cd proj && exec "$FERRY" server --host 127.0.0.1 --port 0 >../server.out 2>../server.err) &
-	SERVER_PID=$!
-	URL=$(listening_url server.out server.err "$SERVER_PID")
-}
-
-start_server
+mkdir proj
+(cd proj && "$FERRY" init -q >/dev/null)
+start_ferry_server proj
 ok "server listening at $URL"
 
 run curl -fsS "$URL/health"

@@ -9,22 +9,9 @@ command -v curl >/dev/null || { echo "skip: curl not found"; exit 77; }
 command -v jq >/dev/null || { echo "skip: jq not found"; exit 77; }
 CLIENTS=32
 K=25
-SERVER_PID=
-stop_server() {
-	if [ -n "$SERVER_PID" ]; then
-		kill "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-	fi
-	SERVER_PID=
-}
-trap 'stop_server; cleanup' EXIT
 
 new_project proj
-: >server.out
-(cd proj && exec "$FERRY" server --host 127.0.0.1 --port 0 --workers 4 >../server.out \
-	2>../server.err) &
-SERVER_PID=$!
-URL=$(listening_url server.out server.err "$SERVER_PID")
+start_ferry_server proj --workers 4
 API=$URL/api/2.0/mlflow
 ok "server listening at $URL"
 

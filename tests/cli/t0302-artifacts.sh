@@ -5,26 +5,6 @@
 # the model under model/, `ferry run` logging output.log, and `ferry runs artifacts|get`.
 . "$(dirname "$0")/lib.sh"
 
-SERVER_PID=
-stop_server() {
-	if [ -n "$SERVER_PID" ]; then
-		kill "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-	fi
-	SERVER_PID=
-}
-trap 'stop_server; cleanup' EXIT
-
-# start_server DIR [ARGS...]: ferry server in DIR on 127.0.0.1, a free port; sets URL.
-start_server() {
-	local dir=$1
-	shift
-	: >"$TEST_TMP/server.out"
-	(cd "$dir" && exec "$FERRY" server --host 127.0.0.1 --port 0 "$@" >"$TEST_TMP/server.out" 2>"$TEST_TMP/server.err") &
-	SERVER_PID=$!
-	URL=$(listening_url "$TEST_TMP/server.out" "$TEST_TMP/server.err" "$SERVER_PID")
-}
-
 # http METHOD URL [CURL ARGS...]: the body in $TEST_TMP/body, the status in CODE.
 http() {
 	local method=$1 url=$2
@@ -38,7 +18,7 @@ header() {
 }
 
 new_project p
-start_server p
+start_ferry_server p
 ok "server listening at $URL"
 
 API=$URL/api/2.0/mlflow
@@ -138,7 +118,7 @@ expect_eq "$(jq -c '[.files[].path]' "$TEST_TMP/body")" '["MLmodel"]' "after DEL
 run "$FERRY" -C p data gc
 [ ! -e "$obj" ] || fail "gc kept the object of a deleted artifact"
 ok "DELETE removes files and directories; gc then frees their objects"
-stop_server
+stop_ferry_server
 
 # ferry train and ferry run log their files as run artifacts
 cd p
@@ -175,25 +155,25 @@ printf '%s\n' "$OUT" | grep -qx out-line && printf '%s\n' "$OUT" | grep -qx err-
 	fail "output.log artifact: $OUT"
 ok "ferry run logs the captured output as artifact output.log"
 
-start_server .
+start_ferry_server .
 http GET "$URL/api/2.0/mlflow/artifacts/list?run_id=$train_run"
 expect_eq "$(jq -r .root_uri "$TEST_TMP/body")" "mlflow-artifacts:/0/$train_run/artifacts" "root of a ferry run"
 http GET "$URL/api/2.0/mlflow-artifacts/artifacts/0/$train_run/artifacts/model/model.json"
 expect_eq "$CODE" 200 "GET a trained model's file"
 cmp -s "$TEST_TMP/body" models/iris/model.json || fail "served model.json differs"
-stop_server
+stop_ferry_server
 ok "the proxy serves ferry's own runs' artifacts at their default root"
 
 # a store outside a project: no object cache to keep artifacts in
 cd "$TEST_TMP"
 mkdir -p elsewhere
-start_server elsewhere --store "sqlite:$TEST_TMP/elsewhere/x.db"
+start_ferry_server elsewhere --store "sqlite:$TEST_TMP/elsewhere/x.db"
 grep -q "not serving artifacts" "$TEST_TMP/server.err" || fail "no notice about artifacts"
 run2=$(curl -sS -X POST -H 'Content-Type: application/json' -d '{"experiment_id":"0"}' "$URL/api/2.0/mlflow/runs/create" | jq -r .run.info.run_id)
 http PUT "$URL/api/2.0/mlflow-artifacts/artifacts/0/$run2/artifacts/x" --data-binary x
 expect_eq "$CODE" 501 "PUT without a cache"
 expect_eq "$(jq -r .error_code "$TEST_TMP/body")" NOT_IMPLEMENTED "error code without a cache"
-stop_server
+stop_ferry_server
 ok "--store outside a project: uploads answer 501 NOT_IMPLEMENTED saying why"
 
 done_testing

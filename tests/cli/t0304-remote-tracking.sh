@@ -4,22 +4,10 @@
 # data commands keep the project's own store; a server that is down is a clear error.
 . "$(dirname "$0")/lib.sh"
 
-SERVER_PID=
-stop_server() {
-	if [ -n "$SERVER_PID" ]; then
-		kill "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-	fi
-	SERVER_PID=
-}
-trap 'stop_server; cleanup' EXIT
 
 mkdir srv
 (cd srv && "$FERRY" init -q >/dev/null)
-: >server.out
-(cd srv && exec "$FERRY" server --host 127.0.0.1 --port 0 >../server.out 2>../server.err) &
-SERVER_PID=$!
-URL=$(listening_url server.out server.err "$SERVER_PID")
+start_ferry_server srv
 sq() { sqlite3 "$TEST_TMP/srv/.ferry/ferry.db" "$1"; }
 lq() { sqlite3 .ferry/ferry.db "$1"; }
 
@@ -124,7 +112,7 @@ cd "$TEST_TMP/p"
 FERRY_TRACKING_URI=localhost:5000 run "$FERRY" runs list
 expect_status 1
 expect_err_contains "FERRY_TRACKING_URI='localhost:5000'"
-stop_server
+stop_ferry_server
 run "$FERRY" runs list
 expect_status 1
 expect_err_contains "$URL"

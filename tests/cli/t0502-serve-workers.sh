@@ -7,22 +7,9 @@
 . "$(dirname "$0")/lib.sh"
 
 [ -d /proc/self/fdinfo ] || { echo "skip: no /proc/PID/fdinfo"; exit 77; }
-SERVER_PID=
-stop_server() {
-	if [ -n "$SERVER_PID" ]; then
-		kill "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-	fi
-	SERVER_PID=
-}
-trap 'stop_server; cleanup' EXIT
 
 new_project proj
-: >server.out
-(cd proj && exec "$FERRY" server --host 127.0.0.1 --port 0 --workers 3 >../server.out \
-	2>../server.err) &
-SERVER_PID=$!
-URL=$(listening_url server.out server.err "$SERVER_PID")
+start_ferry_server proj --workers 3
 PORT=${URL##*:}
 ok "server listening at $URL"
 
@@ -60,7 +47,7 @@ grep -qi 'address already in use' second.err || fail "second server: $(cat secon
 ok "a second server on port $PORT fails: address in use"
 
 # and once the first has stopped, the port is free for a new one
-stop_server
+stop_ferry_server
 : >server.out
 (cd proj && exec "$FERRY" server --host 127.0.0.1 --port "$PORT" >../server.out \
 	2>../server.err) &
