@@ -109,7 +109,8 @@ static const char *cell_text(const struct serve_cell *c, size_t *len, char tmp[S
 /*
  * The cells as CSV fields, their text copied into *text: the preprocessing reads fields a word
  * at a time, so each needs its NUL and CSV_FIELD_PADDING readable bytes after it, as the CSV
- * reader's fields have.
+ * reader's fields have. The buffer is sized with a number's longest text, so that each number
+ * is formatted once (formatting was 5% of a 1-row request's CPU when done twice).
  */
 static struct csv_field *cells_to_fields(const struct serve_input *in, char **text)
 {
@@ -118,10 +119,12 @@ static struct csv_field *cells_to_fields(const struct serve_input *in, char **te
 	char tmp[SERVE_DOUBLE_SIZE];
 
 	for (size_t i = 0; i < ncells; i++) {
-		size_t len;
+		const struct serve_cell *c = &in->cells[i];
 
-		cell_text(&in->cells[i], &len, tmp);
-		total += len + 1 + CSV_FIELD_PADDING;
+		total += (c->type == SERVE_CELL_NUMBER	 ? SERVE_DOUBLE_SIZE
+			  : c->type == SERVE_CELL_STRING ? c->len
+							 : 5) +
+			 1 + CSV_FIELD_PADDING;
 	}
 	*text = xcalloc(total ? total : 1, 1);
 	for (size_t i = 0; i < ncells; i++) {

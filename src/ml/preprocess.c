@@ -271,17 +271,25 @@ void preprocess_transform(const struct preprocess *p, const struct table *t, con
 int preprocess_map_columns(size_t *colmap, const struct preprocess *p, const char *const *names,
 			   size_t nnames, const char *source, struct error *err)
 {
-	for (size_t i = 0; i < p->nfeatures; i++) {
-		size_t j;
+	size_t next = 0;
 
-		for (j = 0; j < nnames; j++)
-			if (!strcmp(names[j], p->features[i].name))
+	/* from after the previous match, wrapping: columns in the model's order cost one compare */
+	for (size_t i = 0; i < p->nfeatures; i++) {
+		size_t k;
+
+		for (k = 0; k < nnames; k++) {
+			size_t j = (next + k) % nnames;
+
+			if (!strcmp(names[j], p->features[i].name)) {
+				colmap[i] = j;
+				next = j + 1;
 				break;
-		if (j == nnames)
+			}
+		}
+		if (k == nnames)
 			return error_set(err, ERR_INVALID,
 					 "%s: column '%s' is missing (the model needs it)", source,
 					 p->features[i].name);
-		colmap[i] = j;
 	}
 	return 0;
 }
@@ -290,8 +298,9 @@ static int is_na(const struct csv_field *fld, const char *const *na_tokens, size
 {
 	if (!fld->len)
 		return 1;
+	/* the first byte first: most fields are not NA, and this runs for every field */
 	for (size_t i = 0; i < n_na; i++)
-		if (!strcmp(fld->str, na_tokens[i]))
+		if (fld->str[0] == na_tokens[i][0] && !strcmp(fld->str, na_tokens[i]))
 			return 1;
 	return 0;
 }
