@@ -3,7 +3,7 @@
  * thread, each sending one request at a time, bounded by a request count and a time limit.
  *
  *     loadgen -p PORT [-h 127.0.0.1] [-c CONNS] [-n REQUESTS] [-d SECONDS] [-m POST]
- *             [-u PATH] [-b BODY | -f BODYFILE] [-R RUN1,RUN2,...] [-s START] [-v]
+ *             [-u PATH] [-b BODY | -f BODYFILE] [-R RUN1,RUN2,...] [-s START] [-r RATE] [-v]
  *
  * The body is a template: {{n}} is a request number unique across the whole load (START,
  * START+1, ...), {{n*M+K}} that number times M plus K (e.g. the steps of a batch of M points),
@@ -13,6 +13,12 @@
  * response must be 200; anything else is an error (the first one is printed). Prints one line of
  * key=value results, including the CPU time the generator itself used; with -v also how many
  * requests each connection completed. Exits 1 if any request failed.
+ *
+ * With -r RATE the load is open-loop, as wrk2's: each connection sends on a fixed schedule
+ * (RATE requests per second in all, connection c offset by c/CONNS of its interval), and a
+ * request's latency counts from when it was scheduled, not from when it was sent, so a server
+ * that falls behind is charged for the requests it delayed. A connection still waiting for its
+ * previous answer sends the next one as soon as it comes.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -66,19 +72,21 @@ struct conn {
 	char *in; /* the response being read */
 	size_t in_len, in_cap;
 	double started;
+	double due; /* -r: when the next request is scheduled */
+	int waiting; /* -r: idle until due */
 };
 
 static struct {
 	const char *host, *method, *path, *body;
 	int port, nconns, verbose;
 	long total;
-	double seconds;
+	double seconds, rate;
 	int64_t start;
 	char **runs;
 	size_t nruns;
 	struct piece *pieces;
 	size_t npieces;
-} cfg = { "127.0.0.1", "POST", "/", "", 0, 1, 0, 1000, 10.0, 0, NULL, 0, NULL, 0 };
+} cfg = { "127.0.0.1", "POST", "/", "", 0, 1, 0, 1000, 10.0, 0.0, 0, NULL, 0, NULL, 0 };
 
 static int64_t next_n;
 static long completed, errors, nlat;
@@ -305,7 +313,8 @@ static void conn_start(struct conn *c)
 {
 	build_request(c);
 	c->busy = 1;
-	c->started = now();
+	c->waiting = 0;
+	c->started = cfg.rate > 0 ? c->due : now();
 	if (conn_write(c) < 0) {
 		report_error(c, "send failed", strerror(errno), strlen(strerror(errno)));
 		c->busy = 0;
@@ -424,7 +433,14 @@ static void conn_read(struct conn *c, int ep, double deadline)
 		if (c->done < c->quota && now() < deadline) {
 			if (c->fd < 0)
 				conn_connect(c, ep);
-			conn_start(c);
+			if (cfg.rate > 0) {
+				c->due += (double)cfg.nconns / cfg.rate;
+				c->waiting = 1;
+				if (c->due <= now())
+					conn_start(c);
+			} else {
+				conn_start(c);
+			}
 		}
 		if (c->fd < 0)
 			return;
@@ -500,7 +516,7 @@ static void parse_args(int argc, char **argv)
 	int opt;
 	char *end;
 
-	while ((opt = getopt(argc, argv, "h:p:c:n:d:m:u:b:f:R:s:v")) != -1) {
+	while ((opt = getopt(argc, argv, "h:p:c:n:d:m:u:b:f:R:s:r:v")) != -1) {
 		switch (opt) {
 		case 'h':
 			cfg.host = optarg;
@@ -537,13 +553,18 @@ static void parse_args(int argc, char **argv)
 		case 's':
 			cfg.start = number("s", optarg, 0, INT64_MAX / 2);
 			break;
+		case 'r':
+			cfg.rate = strtod(optarg, &end);
+			if (*end || !(cfg.rate > 0 && cfg.rate <= 1e7))
+				die("-r must be a number of requests per second in (0, 1e7]");
+			break;
 		case 'v':
 			cfg.verbose = 1;
 			break;
 		default:
 			die("usage: loadgen -p PORT [-h HOST] [-c CONNS] [-n REQUESTS] "
 			    "[-d SECONDS] [-m METHOD] [-u PATH] [-b BODY | -f FILE] [-R RUNS] "
-			    "[-s START] [-v]");
+			    "[-s START] [-r RATE] [-v]");
 		}
 	}
 	if (!cfg.port)
@@ -577,17 +598,38 @@ int main(int argc, char **argv)
 	}
 	t0 = now();
 	deadline = t0 + cfg.seconds;
-	for (int i = 0; i < cfg.nconns; i++)
-		conn_start(&conns[i]);
+	for (int i = 0; i < cfg.nconns; i++) {
+		conns[i].due = cfg.rate > 0 ? t0 + (double)i / cfg.rate : t0;
+		conns[i].waiting = cfg.rate > 0 && i > 0;
+		if (!conns[i].waiting)
+			conn_start(&conns[i]);
+	}
 	for (;;) {
+		struct timespec wait = { 0, 100000000L };
+		double t = now(), next = t + 0.1;
 		int n;
 
 		active = 0;
-		for (int i = 0; i < cfg.nconns; i++)
-			active += conns[i].busy;
-		if (!active || now() > deadline + DRAIN_SECONDS)
+		for (int i = 0; i < cfg.nconns; i++) {
+			struct conn *c = &conns[i];
+
+			if (c->waiting && c->due <= t && t < deadline)
+				conn_start(c);
+			else if (c->waiting && t >= deadline)
+				c->waiting = 0;
+			if (c->waiting && c->due < next)
+				next = c->due;
+			active += c->busy || c->waiting;
+		}
+		if (!active || t > deadline + DRAIN_SECONDS)
 			break;
-		n = epoll_wait(ep, evs, 64, 100);
+		if (next > t) {
+			wait.tv_sec = (time_t)(next - t);
+			wait.tv_nsec = (long)((next - t - (double)wait.tv_sec) * 1e9);
+		} else {
+			wait.tv_nsec = 0;
+		}
+		n = epoll_pwait2(ep, evs, 64, &wait, NULL);
 		if (n < 0 && errno != EINTR)
 			die("epoll_wait: %s", strerror(errno));
 		for (int k = 0; k < n; k++) {

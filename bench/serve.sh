@@ -28,7 +28,9 @@
 # pair's two loads are always adjacent and neither side always runs first. The table shows the
 # median over rounds of req/s, p50 and p99 (wrk --latency), and of each round's ratio; then each
 # server's CPU time per request (from /proc, so less sensitive to what else runs than req/s) and,
-# for ferry, how its CPU time split between its HTTP worker threads.
+# for ferry, how its CPU time split between its HTTP worker threads. Then the logreg 1-row load
+# again for ferry and nginx from bench/loadgen.c (compiled with cc): closed loop, and open loop
+# at BENCH_PACED_RATES requests per second (latency from each request's scheduled time).
 #
 # environment:
 #   FERRY=PATH             ferry binary with `serve` (default: build-bench/ferry, configured and
@@ -42,6 +44,7 @@
 #   BENCH_SERVE_THREADS=N  `ferry serve --threads` (default: nproc)
 #   BENCH_PERF=S           after the rounds, `perf record -g` ferry serve (logreg, 1 row) for S
 #                          seconds under load and print the top symbols (default: 0, off)
+#   BENCH_PACED_RATES="R ..." loadgen's open-loop rates (default: "10000 20000 40000")
 #   BENCH_NO_INSTALL=1     do not apt-get missing packages; fail instead
 set -euo pipefail
 export LC_ALL=C
@@ -175,7 +178,8 @@ start_ferry() {
 start_peer() {
 	local port
 	port=$(free_port)
-	(cd "$W" && SERVE_PEER_KIND=$2 SERVE_PEER_DATA=$DATA SERVE_PEER_TARGET=$TARGET PYTHONDONTWRITEBYTECODE=1 \
+	(cd "$W" && SERVE_PEER_KIND=$2 SERVE_PEER_DATA=$DATA SERVE_PEER_TARGET=$TARGET \
+		SERVE_PEER_LEAN=${3:-} PYTHONDONTWRITEBYTECODE=1 \
 		exec "$PYTHON" -m uvicorn serve_peer:app --app-dir "$ROOT/bench" --host 127.0.0.1 \
 		--port "$port" --workers 1 --loop uvloop --http httptools --no-access-log \
 		--log-level warning >"$W/$1.out" 2>"$W/$1.err") &
@@ -222,6 +226,7 @@ log "work directory $W; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 # the peers read and fit at start-up, while ferry trains
 start_peer peer_logreg logreg
 start_peer peer_xgboost xgboost
+start_peer peer_lean_logreg logreg 1
 mkdir "$W/proj"
 git -C "$W/proj" init -q
 (cd "$W/proj" && quiet "$FERRY" init -q)
@@ -237,7 +242,7 @@ start_ferry ferry_logreg logreg --no-log
 start_ferry ferry_logreg_log logreg
 start_ferry ferry_xgboost xgboost --no-log
 start_nginx
-for s in ferry_logreg ferry_logreg_log ferry_xgboost nginx peer_logreg peer_xgboost; do
+for s in ferry_logreg ferry_logreg_log ferry_xgboost nginx peer_logreg peer_xgboost peer_lean_logreg; do
 	wait_ready "$s"
 done
 grep -q 'logging to .*inference' "$W/ferry_logreg_log.err" ||
@@ -267,6 +272,11 @@ for m in logreg xgboost; do
 	log "${CHECKS[-1]}"
 done
 invoke ferry_logreg_log "$W/body1.json" "$W/f1-log.json"
+invoke peer_lean_logreg "$W/body100.json" "$W/l100.json"
+same=$(jq -n --slurpfile a "$W/f100-logreg.json" --slurpfile b "$W/l100.json" \
+	'[$a[0].predictions, $b[0].predictions] | transpose | map(select(.[0] == .[1])) | length')
+CHECKS+=("logreg: ferry serve and the lean peer give the same label on $same of 100 rows")
+log "${CHECKS[-1]}"
 invoke nginx "$W/body1.json" "$W/n1.json"
 [ "$(wc -c <"$W/n1.json")" = 30 ] || die "nginx: not the 30-byte body: $(cat "$W/n1.json")"
 
@@ -364,13 +374,37 @@ log "wrk -t$WRK_THREADS -c$CONNS -d${SECS}s, $ROUNDS rounds; ferry serve --threa
 	"uvicorn --workers 1; nginx worker_processes 2; wrk and the servers share $(nproc) CPUs"
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((r = 1; r <= ROUNDS; r++)); do
-	for s in $(in_order "$r" nginx ferry_logreg ferry_logreg_log peer_logreg); do
+	for s in $(in_order "$r" nginx ferry_logreg ferry_logreg_log peer_logreg peer_lean_logreg); do
 		load "$s" "$W/body1.json" "logreg1.$s" "$r"
 	done
 	for c in logreg100 xgboost1 xgboost100; do
 		m=${c%%[0-9]*}
 		for s in $(in_order "$r" "ferry_$m" "peer_$m"); do
 			load "$s" "$W/body${c#"$m"}.json" "$c.$s" "$r"
+		done
+	done
+done
+
+# The same 1-row logreg load with bench/loadgen.c (one epoll thread: it needs about half of wrk's
+# CPU per request on these shared CPUs), closed loop as above, then open loop at fixed rates
+# (`-r`: each request's latency counts from its scheduled time, as wrk2's do), ferry and nginx
+# interleaved. Results in res/lg.SERVER.RATE.ROUND: "rps p50_ms p99_ms max_ms".
+cc -O2 -std=c11 -Wall -Wextra -o "$W/loadgen" "$ROOT/bench/loadgen.c"
+PACED_RATES=${BENCH_PACED_RATES:-"10000 20000 40000"}
+lg_load() {
+	local s=$1 rate=$2 r=$3 port=${URL[$1]##*:} out line
+	out=$W/res/lg.$s.${rate:-closed}.$r
+	"$W/loadgen" -p "$port" -c "$CONNS" -n 100000000 -d 1 -u /invocations -f "$W/body1.json" \
+		>/dev/null || die "loadgen warm-up against $s failed"
+	line=$("$W/loadgen" -p "$port" -c "$CONNS" -n 100000000 -d "$SECS" -u /invocations \
+		-f "$W/body1.json" ${rate:+-r "$rate"}) || die "loadgen against $s failed: $line"
+	echo "$(field rps "$line") $(field p50_ms "$line") $(field p99_ms "$line") $(field max_ms "$line")" >"$out"
+	RUNS+=("round $r  loadgen $s ${rate:-closed}: $line")
+}
+for ((r = 1; r <= ROUNDS; r++)); do
+	for rate in "" $PACED_RATES; do
+		for s in $(in_order "$r" nginx ferry_logreg); do
+			lg_load "$s" "$rate" "$r"
 		done
 	done
 done
@@ -455,8 +489,28 @@ read -r rm rlo rhi < <(ratio logreg1.ferry_logreg logreg1.nginx)
 echo "| nginx, fixed 30-byte body | $(rps logreg1.nginx) | $(lat logreg1.nginx) | ferry / nginx $(fmt_ratio "$rm" "$rlo" "$rhi") | >= 0.6x | $(meets "$rm" ">=" 0.6) |"
 p99=$(med logreg1.ferry_logreg 3)
 echo "| ferry serve --no-log | $(rps logreg1.ferry_logreg) | $(lat logreg1.ferry_logreg) | - | p99 <= 2 ms at $CONNS connections | $(meets "$p99" "<=" 2) |"
+read -r rm rlo rhi < <(ratio logreg1.ferry_logreg logreg1.peer_lean_logreg)
+echo "| lean FastAPI peer (numpy rows, bare estimator) | $(rps logreg1.peer_lean_logreg) | $(lat logreg1.peer_lean_logreg) | ferry / lean peer $(fmt_ratio "$rm" "$rlo" "$rhi") | >= 30x FastAPI | $(meets "$rm" ">=" 30) |"
 read -r rm rlo rhi < <(ratio logreg1.ferry_logreg_log logreg1.ferry_logreg)
 echo "| ferry serve, inference log on | $(rps logreg1.ferry_logreg_log) | $(lat logreg1.ferry_logreg_log) | log on / off $(fmt_ratio "$rm" "$rlo" "$rhi") | - | - |"
+echo
+echo "The same load from bench/loadgen.c (one epoll thread, $CONNS connections, ${SECS}s; closed loop, then"
+echo "open loop at fixed rates with latency from each request's scheduled time; medians of $ROUNDS rounds):"
+echo
+echo "| logreg, 1 row | ferry req/s | ferry p50 / p99 / max ms | nginx req/s | nginx p50 / p99 / max ms | ferry / nginx | target | met? |"
+echo "|---|---:|---:|---:|---:|---:|---|---|"
+for rate in closed $PACED_RATES; do
+	f=lg.ferry_logreg.$rate n=lg.nginx.$rate
+	read -r rm rlo rhi < <(ratio "$f" "$n")
+	target="-" met="-"
+	if [ "$rate" = closed ]; then
+		target=">= 0.6x; p99 <= 2 ms"
+		met="$(meets "$rm" ">=" 0.6); $(meets "$(med "$f" 3)" "<=" 2)"
+	fi
+	label="$rate req/s"
+	[ "$rate" = closed ] && label="as fast as answered"
+	echo "| $label | $(rps "$f") | $(med "$f" 2) / $(med "$f" 3) / $(med "$f" 4) | $(rps "$n") | $(med "$n" 2) / $(med "$n" 3) / $(med "$n" 4) | $(fmt_ratio "$rm" "$rlo" "$rhi") | $target | $met |"
+done
 echo
 echo "Against the issue's quoted FastAPI figures (not measured here): logreg 1 row" \
 	"$(awk -v f="$(med logreg1.ferry_logreg 1)" -v p="$ISSUE_PEER_LOGREG" 'BEGIN {printf "%.1fx of %d req/s", f / p, p}')," \

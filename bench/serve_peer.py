@@ -5,6 +5,7 @@ Debian's python3-fastapi 0.92, python3-uvicorn 0.17.6, python3-sklearn 1.2.1, py
 
     uvicorn serve_peer:app ...   the app; configured by the environment:
         SERVE_PEER_KIND=logreg|xgboost  SERVE_PEER_DATA=CSV  SERVE_PEER_TARGET=COLUMN
+        SERVE_PEER_LEAN=1: the lean variant (below)
     serve_peer.py body CSV TARGET ROWS OUT   a dataframe_split JSON body of CSV's first ROWS rows
                                              without TARGET (what a client of /invocations sends)
 
@@ -19,6 +20,12 @@ predicts and answers {"predictions": [labels]}. GET /ping answers 200 once the m
 The handler is `async def` reading `await request.json()`: no pydantic model to validate and no
 thread-pool hop, the fastest plain way to write it in FastAPI, so the peer's figures are the
 upper end of what such an app does.
+
+The lean variant (SERVE_PEER_LEAN=1) fits the same pipeline but skips pandas and the
+ColumnTransformer per request: the handler encodes the rows itself into a numpy array with the
+fitted imputer's medians, the scaler's mean and scale and the encoder's categories (plain dict
+lookups), then calls the bare estimator's predict: what a hand-tuned app does, and the kind of
+app behind the ~2,800 req/s quoted for FastAPI in the serving issue.
 """
 import json
 import os
@@ -48,6 +55,8 @@ def fit_pipeline(kind, data, target):
         model = Pipeline([("pre", pre),
                           ("model", LogisticRegression(C=1.0, solver="lbfgs", max_iter=100))])
         model.fit(df, y)
+        if os.environ.get("SERVE_PEER_LEAN"):
+            return list(df.columns), lean(model, num, cat, lambda X: model[-1].predict(X))
         return list(df.columns), model.predict
     if kind == "xgboost":
         import xgboost
@@ -58,8 +67,48 @@ def fit_pipeline(kind, data, target):
                           ("model", xgboost.XGBClassifier(n_estimators=100, max_depth=6,
                                                           n_jobs=1))])
         model.fit(df, le.fit_transform(y))
+        if os.environ.get("SERVE_PEER_LEAN"):
+            return list(df.columns), lean(model, num, cat,
+                                          lambda X: le.inverse_transform(model[-1].predict(X)))
         return list(df.columns), lambda X: le.inverse_transform(model.predict(X))
     sys.exit(f"serve_peer: unknown SERVE_PEER_KIND '{kind}' (logreg or xgboost)")
+
+
+def lean(model, num, cat, predict_array):
+    """A predictor of dataframe_split {columns, data} that encodes rows by hand (see above)."""
+    import numpy as np
+
+    pre = model.named_steps["pre"]
+    num_pipe, enc = pre.named_transformers_["num"], pre.named_transformers_["cat"]
+    medians = num_pipe.named_steps["impute"].statistics_
+    scaler = num_pipe.named_steps["scale"]
+    numeric = {c: (i, m, mu, sd) for i, (c, m, mu, sd) in
+               enumerate(zip(num, medians, scaler.mean_, scaler.scale_))}
+    offset, onehot = len(num), {}
+    for c, cats in zip(cat, enc.categories_):
+        onehot[c] = {v: offset + j for j, v in enumerate(cats)}
+        offset += len(cats)
+    width = offset
+
+    def predict(split):
+        rows = split["data"]
+        X = np.zeros((len(rows), width))
+        for k, c in enumerate(split["columns"]):
+            if c in numeric:
+                i, m, mu, sd = numeric[c]
+                for r, row in enumerate(rows):
+                    v = row[k]
+                    X[r, i] = ((m if v is None else float(v)) - mu) / sd
+            elif c in onehot:
+                index = onehot[c]
+                for r, row in enumerate(rows):
+                    j = index.get(row[k])
+                    if j is not None:
+                        X[r, j] = 1.0
+        return predict_array(X)
+
+    predict.lean = True
+    return predict
 
 
 def create_app():
@@ -78,6 +127,8 @@ def create_app():
     async def invocations(request: Request):
         payload = await request.json()
         split = payload["dataframe_split"]
+        if getattr(predict, "lean", False):
+            return {"predictions": predict(split).tolist()}
         df = pd.DataFrame(split["data"], columns=split["columns"])
         return {"predictions": predict(df).tolist()}
 
