@@ -72,7 +72,7 @@ struct conn {
 	char *in; /* the response being read */
 	size_t in_len, in_cap;
 	double started;
-	double due; /* -r: when the next request is scheduled */
+	double due;  /* -r: when the next request is scheduled */
 	int waiting; /* -r: idle until due */
 };
 
