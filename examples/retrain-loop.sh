@@ -84,29 +84,7 @@ say "ferry serve models:/churn@production  ->  $url"
 
 # replay FILE: every row as a scoring request, then the true labels to /feedback
 replay() {
-	python3 - "$url" "$1" <<'EOF'
-import csv, http.client, json, sys, urllib.parse
-u = urllib.parse.urlparse(sys.argv[1])
-c = http.client.HTTPConnection(u.hostname, u.port)
-rows = list(csv.DictReader(open(sys.argv[2])))
-cols = [k for k in rows[0] if k != "churn"]
-def val(v):
-    try:
-        return float(v)
-    except ValueError:
-        return v
-fb = []
-for i in range(0, len(rows), 10):
-    chunk, rid = rows[i:i + 10], "%s-%d" % (sys.argv[2].rsplit("/", 1)[-1], i)
-    body = json.dumps({"dataframe_split": {"columns": cols, "data": [[val(r[k]) for k in cols] for r in chunk]}})
-    c.request("POST", "/invocations", body, {"Content-Type": "application/json", "X-Request-Id": rid})
-    r = c.getresponse(); r.read(); assert r.status == 200
-    fb.append({"request_id": rid, "label": [r["churn"] for r in chunk]})
-for i in range(0, len(fb), 50):
-    c.request("POST", "/feedback", json.dumps(fb[i:i + 50]), {"Content-Type": "application/json"})
-    r = c.getresponse(); r.read(); assert r.status == 200
-print("   replayed %d rows with their labels" % len(rows))
-EOF
+	python3 "$src/scripts/replay.py" "$url" "$1" "$(basename "$1" .csv)" 10 | sed 's/^/   /'
 }
 # wait_logged N M: the server's log holds N predictions and M feedback records
 wait_logged() {

@@ -144,3 +144,16 @@ stop_ferry_server() {
 	fi
 	SERVER_PID=
 }
+
+# wait_logged N M [MODEL]: waits (30 s at most) until the project's inference log of MODEL
+# (default churn) holds N prediction records (one a row) and M feedback records.
+wait_logged() {
+	local logs=".ferry/inference/${3:-churn}" n m
+	for _ in $(seq 300); do
+		n=$(cat "$logs"/*.log 2>/dev/null | cut -f1 | grep -c '"type":"prediction"' || true)
+		m=$(cat "$logs"/*.log 2>/dev/null | cut -f1 | grep -c '"type":"feedback"' || true)
+		[ "$n" -ge "$1" ] && [ "$m" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "the inference log did not reach $1 predictions and $2 feedback records"
+}

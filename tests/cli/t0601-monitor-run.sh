@@ -63,57 +63,11 @@ webhook:
   timeout: 5s
 EOF
 
-# replay FILE TAG ROWS_PER_REQUEST: every row of FILE as JSON requests (dataframe_split), then
-# its labels to /feedback (one label per one-row request, a list per request otherwise). Writes
-# TAG.expect: rows, accuracy and F1 of "yes" computed here from the served predictions.
+# replay FILE TAG ROWS_PER_REQUEST: every row of FILE as requests, then its labels to /feedback
+# (scripts/replay.py). Writes TAG.expect: rows, accuracy and F1 of "yes" computed by the
+# replayer from the served predictions.
 replay() {
-	python3 - "$url" "$1" "$2" "$3" <<'EOF'
-import csv, http.client, json, sys, urllib.parse
-url, path, tag, per = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-u = urllib.parse.urlparse(url)
-c = http.client.HTTPConnection(u.hostname, u.port)
-rows = list(csv.DictReader(open(path)))
-cols = [k for k in rows[0] if k != "churn"]
-def val(v):
-    try:
-        return float(v)
-    except ValueError:
-        return v
-preds, labels, feedback = [], [], []
-for start in range(0, len(rows), per):
-    chunk = rows[start:start + per]
-    rid = "%s-%d" % (tag, start)
-    body = json.dumps({"dataframe_split": {"columns": cols,
-                       "data": [[val(r[k]) for k in cols] for r in chunk]}})
-    c.request("POST", "/invocations", body, {"Content-Type": "application/json", "X-Request-Id": rid})
-    resp = c.getresponse()
-    answer = json.loads(resp.read())
-    assert resp.status == 200, answer
-    preds += answer["predictions"]
-    labels += [r["churn"] for r in chunk]
-    lab = [r["churn"] for r in chunk]
-    feedback.append({"request_id": rid, "label": lab[0] if per == 1 else lab})
-for start in range(0, len(feedback), 200):
-    c.request("POST", "/feedback", json.dumps(feedback[start:start + 200]), {"Content-Type": "application/json"})
-    resp = c.getresponse()
-    assert resp.status == 200, resp.read()
-    resp.read()
-tp = sum(p == "yes" and y == "yes" for p, y in zip(preds, labels))
-fp = sum(p == "yes" and y == "no" for p, y in zip(preds, labels))
-fn = sum(p == "no" and y == "yes" for p, y in zip(preds, labels))
-acc = sum(p == y for p, y in zip(preds, labels)) / len(labels)
-json.dump({"rows": len(rows), "accuracy": acc, "f1": 2 * tp / (2 * tp + fp + fn)}, open(tag + ".expect", "w"))
-EOF
-}
-
-# wait_logged N: until the log holds N predictions and N labelled rows' feedback records.
-wait_logged() {
-	for _ in $(seq 300); do
-		n=$(cat .ferry/inference/churn/*.log 2>/dev/null | cut -f1 | grep -c '"type":"prediction"' || true)
-		[ "$n" -ge "$1" ] && [ "$(cat .ferry/inference/churn/*.log | cut -f1 | grep -c '"type":"feedback"')" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	fail "the inference log did not reach $1 predictions and $2 feedback records"
+	python3 "$FERRY_SOURCE/scripts/replay.py" "$url" "$1" "$2" "$3" --expect "$2.expect" >/dev/null
 }
 
 # compare TAG FILE.json: live quality equals what TAG.expect computed (to 1e-12)

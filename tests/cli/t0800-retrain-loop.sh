@@ -58,53 +58,11 @@ stop_all() {
 trap 'stop_all; cleanup' EXIT
 url=$(listening_url serve.out serve.err "$server" 600)
 
-# replay FILE TAG: every row of FILE in requests of 10 rows, then its labels to /feedback.
-# Writes TAG.expect: rows and F1 of "yes" computed here from the served predictions.
+# replay FILE TAG: every row of FILE in requests of 10 rows, then its labels to /feedback
+# (scripts/replay.py). Writes TAG.expect: rows and F1 of "yes" computed by the replayer from
+# the served predictions.
 replay() {
-	python3 - "$url" "$1" "$2" <<'EOF'
-import csv, http.client, json, sys, urllib.parse
-url, path, tag = sys.argv[1:4]
-u = urllib.parse.urlparse(url)
-c = http.client.HTTPConnection(u.hostname, u.port)
-rows = list(csv.DictReader(open(path)))
-cols = [k for k in rows[0] if k != "churn"]
-def val(v):
-    try:
-        return float(v)
-    except ValueError:
-        return v
-preds, labels, feedback = [], [], []
-for start in range(0, len(rows), 10):
-    chunk = rows[start:start + 10]
-    rid = "%s-%d" % (tag, start)
-    body = json.dumps({"dataframe_split": {"columns": cols, "data": [[val(r[k]) for k in cols] for r in chunk]}})
-    c.request("POST", "/invocations", body, {"Content-Type": "application/json", "X-Request-Id": rid})
-    resp = c.getresponse()
-    answer = json.loads(resp.read())
-    assert resp.status == 200, answer
-    preds += answer["predictions"]
-    labels += [r["churn"] for r in chunk]
-    feedback.append({"request_id": rid, "label": [r["churn"] for r in chunk]})
-for start in range(0, len(feedback), 50):
-    c.request("POST", "/feedback", json.dumps(feedback[start:start + 50]), {"Content-Type": "application/json"})
-    resp = c.getresponse()
-    assert resp.status == 200, resp.read()
-    resp.read()
-tp = sum(p == "yes" and y == "yes" for p, y in zip(preds, labels))
-fp = sum(p == "yes" and y == "no" for p, y in zip(preds, labels))
-fn = sum(p == "no" and y == "yes" for p, y in zip(preds, labels))
-json.dump({"rows": len(rows), "f1": 2 * tp / (2 * tp + fp + fn)}, open(tag + ".expect", "w"))
-EOF
-}
-
-# wait_logged N M: until the inference log holds N predictions (one a row) and M feedback records (one a request).
-wait_logged() {
-	for _ in $(seq 300); do
-		n=$(cat .ferry/inference/churn/*.log 2>/dev/null | cut -f1 | grep -c '"type":"prediction"' || true)
-		[ "$n" -ge "$1" ] && [ "$(cat .ferry/inference/churn/*.log | cut -f1 | grep -c '"type":"feedback"')" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	fail "the inference log did not reach $1 predictions and $2 feedback records"
+	python3 "$FERRY_SOURCE/scripts/replay.py" "$url" "$1" "$2" 10 --expect "$2.expect" >/dev/null
 }
 
 versions() { "$FERRY" models show churn --json | jq '.versions | length'; }
