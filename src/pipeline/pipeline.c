@@ -132,12 +132,25 @@ static int want_string(char **out, struct parser *ps, struct fy_node *node, cons
 	char *s = yaml_scalar_dup(node);
 
 	if (!s || !*s) {
+		const char *got = s ? "an empty string" : yaml_node_kind_name(node);
+
 		free(s);
-		return at(ps, node, "key '%s': expected a non-empty string, got %s", key,
-			  s ? "an empty string" : yaml_node_kind_name(node));
+		return at(ps, node, "key '%s': expected a non-empty string, got %s", key, got);
 	}
 	*out = s;
 	return 0;
+}
+
+/* One path (a scalar), made relative to the repository root; *out is the caller's. */
+static int want_path(char **out, struct parser *ps, struct fy_node *node, const char *key)
+{
+	char *s = NULL;
+	int rc = want_string(&s, ps, node, key);
+
+	if (!rc && (rc = pipeline_path(out, ps->st->wdir, s, key, ps->err)))
+		rc = at(ps, node, "%s", ps->err->msg);
+	free(s);
+	return rc;
 }
 
 /* A path, or a sequence of paths, appended to l (relative to wdir). */
@@ -147,14 +160,11 @@ static int want_paths(struct path_list *l, struct parser *ps, struct fy_node *no
 	void *iter = NULL;
 
 	if (!fy_node_is_sequence(node)) {
-		char *s = NULL, *path = NULL;
-		int rc = want_string(&s, ps, node, key);
+		char *path = NULL;
+		int rc = want_path(&path, ps, node, key);
 
-		if (!rc && (rc = pipeline_path(&path, ps->st->wdir, s, key, ps->err)))
-			rc = at(ps, node, "%s", ps->err->msg);
 		if (!rc && !path_list_has(l, path))
 			path_list_add(l, path);
-		free(s);
 		free(path);
 		return rc;
 	}
@@ -207,22 +217,23 @@ static int parse_params(struct parser *ps, struct fy_node *node)
 		}
 		while (!rc && (pair = fy_node_mapping_iterate(item, &it2))) {
 			struct fy_node *keys = fy_node_pair_value(pair), *k;
-			struct path_list files = { 0 };
+			char *file = NULL;
 			void *it3 = NULL;
 
-			rc = want_paths(&files, ps, fy_node_pair_key(pair), "params");
+			/* One file per key: a sequence as key ({[a, b]: [k]}) is an error. */
+			rc = want_path(&file, ps, fy_node_pair_key(pair), "params");
 			if (!rc && !fy_node_is_sequence(keys))
 				rc = at(ps, keys ? keys : item,
 					"key 'params': file '%s': expected a sequence of keys, "
 					"got %s",
-					files.v[0], yaml_node_kind_name(keys));
+					file, yaml_node_kind_name(keys));
 			while (!rc && (k = fy_node_sequence_iterate(keys, &it3))) {
 				if (!(rc = want_string(&key, ps, k, "params")))
-					add_param(ps->st, files.v[0], key);
+					add_param(ps->st, file, key);
 				free(key);
 				key = NULL;
 			}
-			path_list_release(&files);
+			free(file);
 		}
 	}
 out:

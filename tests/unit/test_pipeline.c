@@ -164,6 +164,12 @@ static void test_errors(void **state)
 	parse_err("stages:\n  a: {cmd: x}\n  a: {cmd: y}\n", "ferry.yaml:3:3");
 	parse_err("stages:\n  a:\n    cmd: x\n    params: [{p.yaml: k}]\n",
 		  "key 'params': file 'p.yaml': expected a sequence of keys");
+	/* A params file is one path: a sequence as its key (empty or not) is an error. */
+	parse_err("stages:\n  a:\n    cmd: x\n    params: [k, {[]: [k]}]\n",
+		  "ferry.yaml:4:18: stage 'a': key 'params': expected a non-empty string, got a "
+		  "sequence");
+	parse_err("stages:\n  a:\n    cmd: x\n    params: [{[p.yaml, q.yaml]: [k]}]\n",
+		  "key 'params': expected a non-empty string, got a sequence");
 }
 
 static void test_paths(void **state)
