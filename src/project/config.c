@@ -74,22 +74,33 @@ void config_format(const struct config *cfg, struct strbuf *out)
 	strbuf_addstr(out,
 		      "# Metadata store: sqlite:PATH (relative to .ferry/) or, later,\n"
 		      "# postgresql://... The environment variable FERRY_STORE overrides it.\n");
-	strbuf_addf(out, "store: %s\n\n", cfg->store);
+	strbuf_addstr(out, "store: ");
+	yaml_add_scalar(out, cfg->store);
+	strbuf_addstr(out, "\n\n");
 	strbuf_addstr(out,
 		      "cache:\n"
 		      "  # Content-addressed object cache, relative to .ferry/ unless absolute.\n");
-	strbuf_addf(out, "  dir: %s\n", cfg->cache_dir);
+	strbuf_addstr(out, "  dir: ");
+	yaml_add_scalar(out, cfg->cache_dir);
+	strbuf_addch(out, '\n');
 	strbuf_addstr(out, "  # How workspace files share bytes with the cache, in order:\n"
 			   "  # reflink (copy-on-write), hardlink (read-only files), copy.\n");
-	strbuf_addf(out, "  link: %s\n", cfg->cache_link);
+	strbuf_addstr(out, "  link: ");
+	yaml_add_scalar(out, cfg->cache_link);
+	strbuf_addch(out, '\n');
 	if (!cfg->nr_remotes)
 		return;
 	strbuf_addstr(out, "\n# Where 'ferry data push' and 'pull' send and fetch objects.\n");
-	if (cfg->default_remote)
-		strbuf_addf(out, "default_remote: %s\n", cfg->default_remote);
+	if (cfg->default_remote) {
+		strbuf_addstr(out, "default_remote: ");
+		yaml_add_scalar(out, cfg->default_remote);
+		strbuf_addch(out, '\n');
+	}
 	strbuf_addstr(out, "remotes:\n");
 	for (size_t i = 0; i < cfg->nr_remotes; i++) {
-		strbuf_addf(out, "  %s:\n    url: ", cfg->remotes[i].name);
+		strbuf_addstr(out, "  ");
+		yaml_add_scalar(out, cfg->remotes[i].name);
+		strbuf_addstr(out, ":\n    url: ");
 		yaml_add_quoted(out, cfg->remotes[i].url);
 		strbuf_addch(out, '\n');
 	}

@@ -7,6 +7,8 @@
 #include "util/strbuf.h"
 #include "util/yaml.h"
 
+#include <ctype.h>
+
 /* The first error libfyaml produced, with a 1-based position. */
 struct yaml_capture {
 	int have;
@@ -492,6 +494,26 @@ int yaml_error_at(struct error *err, const char *name, struct fy_node *node, con
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	return error_set(err, ERR_INVALID, "%s:%d:%d: %s", name, line, col, msg);
+}
+
+static int plain_safe(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || s[n - 1] == ':' || s[0] == '-' || s[0] == ':' || s[0] == '%' || s[0] == '@')
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._/~+@=%-:,", *s))
+			return 0;
+	return 1;
+}
+
+void yaml_add_scalar(struct strbuf *out, const char *s)
+{
+	if (plain_safe(s))
+		strbuf_addstr(out, s);
+	else
+		yaml_add_quoted(out, s);
 }
 
 void yaml_add_quoted(struct strbuf *out, const char *s)

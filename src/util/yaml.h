@@ -57,6 +57,12 @@ char *yaml_scalar_dup(struct fy_node *node);
  * (Single-quoted scalars with runs of '' are misread by libfyaml 0.7.12; found by fuzzing.)
  */
 void yaml_add_quoted(struct strbuf *out, const char *s);
+/*
+ * Appends s as a plain scalar when it is one unambiguously (letters, digits and . _ / ~ + @ = ,
+ * % - :, not ending in ':'), as yaml_add_quoted otherwise: hand-written files keep their look and
+ * any other text still reads back unchanged.
+ */
+void yaml_add_scalar(struct strbuf *out, const char *s);
 
 int yaml_error_at(struct error *err, const char *name, struct fy_node *node, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

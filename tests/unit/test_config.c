@@ -117,6 +117,33 @@ static void test_remotes_round_trip(void **state)
 	config_release(&again);
 }
 
+/* Values YAML folds or that need quotes are written quoted, so config_format's text reads back. */
+static void test_format_quotes_what_needs_it(void **state)
+{
+	struct config cfg, again;
+	struct error err = ERROR_INIT;
+	struct strbuf text = STRBUF_INIT;
+
+	(void)state;
+	/* YAML 1.2 section 6.5: in a plain scalar a line break folds to a space and an empty line
+	 * to a line break (found by fuzz_config: ferry wrote such a value back unquoted) */
+	if (parse(&cfg, "version: 1\nstore: sqlite:a.db\n  b\n\n dir:/cache\n", &err))
+		fail_msg("%s", err.msg);
+	assert_string_equal(cfg.store, "sqlite:a.db b\ndir:/cache");
+	config_format(&cfg, &text);
+	if (!strstr(text.buf, "\nstore: \"sqlite:a.db b\\ndir:/cache\"\n"))
+		fail_msg("store not quoted in:\n%s", text.buf);
+	/* plain values stay as a person would write them */
+	if (!strstr(text.buf, "\n  link: reflink,copy\n"))
+		fail_msg("link quoted in:\n%s", text.buf);
+	config_init_defaults(&again);
+	assert_int_equal(config_parse(&again, "again.yaml", text.buf, text.len, &err), 0);
+	assert_string_equal(again.store, "sqlite:a.db b\ndir:/cache");
+	strbuf_release(&text);
+	config_release(&cfg);
+	config_release(&again);
+}
+
 static void test_remote_errors(void **state)
 {
 	(void)state;
@@ -137,6 +164,7 @@ int main(void)
 		cmocka_unit_test(test_yaml_syntax_error_has_line_and_column),
 		cmocka_unit_test(test_remotes_round_trip),
 		cmocka_unit_test(test_remote_errors),
+		cmocka_unit_test(test_format_quotes_what_needs_it),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
