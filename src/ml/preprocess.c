@@ -296,6 +296,8 @@ int preprocess_map_columns(size_t *colmap, const struct preprocess *p, const cha
 
 static int is_na(const struct csv_field *fld, const char *const *na_tokens, size_t n_na)
 {
+	if (fld->quoted & CSV_FIELD_NUMBER)
+		return 0;
 	if (!fld->len)
 		return 1;
 	/* the first byte first: most fields are not NA, and this runs for every field */
@@ -311,7 +313,9 @@ static int encode_number(const struct preprocess *p, const struct feature *f,
 {
 	double x = 0;
 
-	if (f->type == COLUMN_BOOLEAN) {
+	if (fld->quoted & CSV_FIELD_NUMBER) {
+		x = fld->num; /* finite, and given for numeric columns only */
+	} else if (f->type == COLUMN_BOOLEAN) {
 		int b = table_parse_bool(fld->str, fld->len);
 
 		if (b < 0)

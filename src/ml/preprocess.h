@@ -95,8 +95,10 @@ void preprocess_transform(const struct preprocess *p, const struct table *t, con
  * input goes through here, its values read as text, so a column's type in a new file does not
  * matter. preprocess_map_columns finds each feature among a record's column names (colmap[f]
  * becomes its index) or fails with ERR_INVALID "new.csv: column 'state' is missing (the model
- * needs it)". preprocess_encode_fields writes one row of width values. Errors name "FILE:LINE:COL" and the column: a number that is not one, a non-finite
- * number, a boolean that is not true/false, an unseen category under UNSEEN_ERROR.
+ * needs it)". preprocess_encode_fields writes one row of width values; a field marked
+ * CSV_FIELD_NUMBER (table/csv.h) is taken as its num, never missing. Errors name
+ * "FILE:LINE:COL" and the column: a number that is not one, a non-finite number, a boolean
+ * that is not true/false, an unseen category under UNSEEN_ERROR.
  * na_tokens (n_na) are extra missing-value tokens, as table_options'.
  */
 int preprocess_map_columns(size_t *colmap, const struct preprocess *p, const char *const *names,

@@ -231,6 +231,16 @@ struct pending_req {
 	bool open; /* still awaiting its label */
 };
 
+/*
+ * A slot of the table of pending requests by id. It keeps the low half of the id's hash so that
+ * probing and deletion read only the table, not preq: with 100,000 pending requests both are
+ * megabytes, and each preq read was a cache miss on every request.
+ */
+struct slot {
+	uint32_t req;  /* index into preq + 1; 0: empty */
+	uint32_t hash; /* the request's hash, low 32 bits */
+};
+
 struct labelled {
 	uint32_t pred, truth; /* classes */
 	double score, value;  /* positive-class probability or predicted value; true value */
@@ -265,7 +275,7 @@ struct live_monitor {
 	struct pending_req *preq;
 	size_t preq_cap;
 	uint64_t preq_head, preq_tail;
-	uint32_t *slots; /* index into preq + 1 */
+	struct slot *slots;
 	size_t nslots;
 
 	struct labelled *lab; /* ring of the last labelled rows */
@@ -544,6 +554,10 @@ static void parse_cell(struct cell *out, const struct feature *f, const struct c
 {
 	out->num = NAN;
 	out->key = NULL;
+	if (fld && (fld->quoted & CSV_FIELD_NUMBER)) {
+		out->num = fld->num; /* given for numeric columns only */
+		return;
+	}
 	if (!fld || !fld->len)
 		return;
 	if (f->type == COLUMN_NUMERIC) {
@@ -581,7 +595,8 @@ static size_t slot_find(const struct live_monitor *mon, uint64_t h)
 {
 	size_t mask = mon->nslots - 1, i = (size_t)h & mask;
 
-	while (mon->slots[i] && mon->preq[mon->slots[i] - 1].hash != h)
+	while (mon->slots[i].req &&
+	       (mon->slots[i].hash != (uint32_t)h || mon->preq[mon->slots[i].req - 1].hash != h))
 		i = (i + 1) & mask;
 	return i;
 }
@@ -591,18 +606,18 @@ static void slot_remove(struct live_monitor *mon, size_t i)
 {
 	size_t mask = mon->nslots - 1, j = i;
 
-	mon->slots[i] = 0;
+	mon->slots[i].req = 0;
 	for (;;) {
 		size_t home;
 
 		j = (j + 1) & mask;
-		if (!mon->slots[j])
+		if (!mon->slots[j].req)
 			return;
-		home = (size_t)mon->preq[mon->slots[j] - 1].hash & mask;
+		home = (size_t)mon->slots[j].hash & mask; /* nslots <= 2^32 */
 		/* move j back to i unless its home lies cyclically in (i, j] */
 		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
 			mon->slots[i] = mon->slots[j];
-			mon->slots[j] = 0;
+			mon->slots[j].req = 0;
 			i = j;
 		}
 	}
@@ -638,9 +653,9 @@ static void pending_add(struct live_monitor *mon, const char *request_id, uint64
 		mon->preq[mon->preq_tail % mon->preq_cap].seq + mon->prow_cap < seq + nrows))
 		evict_oldest(mon);
 	slot = slot_find(mon, h);
-	if (mon->slots[slot]) {
+	if (mon->slots[slot].req) {
 		/* a reused id: the older request can no longer be told apart */
-		struct pending_req *old = &mon->preq[mon->slots[slot] - 1];
+		struct pending_req *old = &mon->preq[mon->slots[slot].req - 1];
 
 		mon->evicted += old->nrows;
 		old->open = false;
@@ -649,7 +664,8 @@ static void pending_add(struct live_monitor *mon, const char *request_id, uint64
 	}
 	q = &mon->preq[mon->preq_head % mon->preq_cap];
 	*q = (struct pending_req){ h, seq, nrows, true };
-	mon->slots[slot] = (uint32_t)(mon->preq_head % mon->preq_cap + 1);
+	mon->slots[slot].req = (uint32_t)(mon->preq_head % mon->preq_cap + 1);
+	mon->slots[slot].hash = (uint32_t)h;
 	mon->preq_head++;
 }
 
@@ -841,10 +857,10 @@ enum live_feedback_result live_feedback(struct live_monitor *mon, const char *re
 	}
 	pthread_mutex_lock(&mon->lock);
 	slot = slot_find(mon, h);
-	if (res == LIVE_FEEDBACK_MATCHED && !mon->slots[slot])
+	if (res == LIVE_FEEDBACK_MATCHED && !mon->slots[slot].req)
 		res = LIVE_FEEDBACK_UNKNOWN;
 	if (res == LIVE_FEEDBACK_MATCHED) {
-		q = &mon->preq[mon->slots[slot] - 1];
+		q = &mon->preq[mon->slots[slot].req - 1];
 		if (q->nrows != nlabels)
 			res = LIVE_FEEDBACK_INVALID;
 	}

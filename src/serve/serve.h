@@ -80,7 +80,8 @@ void serve_engine_poke(struct serve_engine *e);
 void serve_engine_counts(const struct serve_engine *e, uint64_t *swaps, uint64_t *failures);
 
 /*
- * Scores nrows rows of ncols text fields (row-major; a NULL str or an empty one is missing).
+ * Scores nrows rows of ncols text fields (row-major; an empty one is missing; one marked
+ * CSV_FIELD_NUMBER, table/csv.h, is its num).
  * names: the rows' column names, matched to the model's features by name (extra columns are
  * ignored); NULL: the columns are the model's features in signature order (ncols must equal
  * their number). out gets nrows x model_output_width values (probabilities per class, or the

@@ -34,12 +34,21 @@ struct error;
 /* Bytes after each field's terminating NUL that are readable, for word-at-a-time parsing. */
 #define CSV_FIELD_PADDING 8
 
+/*
+ * A bit of csv_field.quoted that the CSV reader never sets: a typed source (a JSON number in a
+ * prediction request) gave the field as the finite double num, and str may be empty. Readers
+ * of numeric columns (preprocess_encode_fields, the live monitor) take num; a producer sets it
+ * only on fields of numeric columns, so readers of other columns never see it.
+ */
+#define CSV_FIELD_NUMBER 4u
+
 struct csv_field {
 	const char *str; /* unquoted and unescaped, NUL-terminated; valid until the next csv_next */
 	size_t len;	 /* bytes in str */
 	uint64_t line;	 /* where the field starts */
 	uint32_t col;
-	uint32_t quoted; /* 1 if the field was written in quotes */
+	uint32_t quoted; /* 1 if the field was written in quotes; or CSV_FIELD_NUMBER, above */
+	double num;	 /* the value, with CSV_FIELD_NUMBER only */
 };
 
 struct csv_reader;

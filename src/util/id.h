@@ -9,7 +9,10 @@
 
 #define ID_HEX_LEN 32
 
-/* Fills out with 32 lowercase hex digits and a NUL from the OS's random source. */
+/*
+ * Fills out with 32 lowercase hex digits and a NUL from the OS's random source (getrandom(2),
+ * read 4 KiB at a time into a buffer per thread; a forked child refills its own). Thread-safe.
+ */
 int id_new(char out[ID_HEX_LEN + 1], struct error *err);
 
 /* True if s is exactly 32 lowercase hex digits. */

@@ -449,7 +449,9 @@ static void test_feedback_bookkeeping(void **state)
 	struct live_report r;
 	struct error err = ERROR_INIT;
 	const char *names[] = { "x" };
-	struct csv_field fld[3] = { { "", 0, 1, 1, 0 }, { "", 0, 2, 1, 0 }, { "", 0, 3, 1, 0 } };
+	struct csv_field fld[3] = { { .str = "", .line = 1, .col = 1 },
+				    { .str = "", .line = 2, .col = 1 },
+				    { .str = "", .line = 3, .col = 1 } };
 	double out[6] = { 0.9, 0.1, 0.2, 0.8, 0.4, 0.6 };
 	size_t labels[3] = { 0, 1, 1 };
 	const char *three[] = { "no", "yes", "no" }, *bad[] = { "maybe" };

@@ -150,6 +150,7 @@ static void test_encode_records(void **state)
 		struct error err = ERROR_INIT;
 		struct csv_reader *r = NULL;
 		const struct csv_field *rec;
+		struct csv_field *typed = NULL;
 		const json_t *rows, *want;
 		struct fixture f;
 		size_t *colmap, next = 0, row = 0;
@@ -174,9 +175,27 @@ static void test_encode_records(void **state)
 						     out, &err))
 				fail_msg("%s", err.msg);
 			check_row(out, json_array_get(want, next), p.width, "record");
+			/* the same record with its numbers given as doubles, as a server passes them */
+			typed = xrealloc(typed, csv_ncols(r) * sizeof(*typed));
+			memcpy(typed, rec, csv_ncols(r) * sizeof(*typed));
+			for (size_t i = 0; i < p.nfeatures; i++) {
+				struct csv_field *t = &typed[colmap[i]];
+
+				if (p.features[i].type != COLUMN_NUMERIC || !t->len)
+					continue;
+				t->quoted = CSV_FIELD_NUMBER;
+				t->num = strtod(t->str, NULL);
+				t->str = "";
+				t->len = 0;
+			}
+			if (preprocess_encode_fields(&p, colmap, typed, f.path, NULL, 0,
+						     UNSEEN_ERROR, out, &err))
+				fail_msg("%s", err.msg);
+			check_row(out, json_array_get(want, next), p.width, "typed record");
 			next++;
 		}
 		assert_int_equal(next, json_array_size(rows));
+		free(typed);
 		free(out);
 		free(colmap);
 		csv_free(r);
