@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "api/serve_input.h"
+#include "api/serve_internal.h"
 #include "http/prom.h"
 #include "monitor/infer_log.h"
 #include "monitor/live.h"
@@ -107,55 +108,28 @@ static const char *cell_text(const struct serve_cell *c, size_t *len, char tmp[S
 }
 
 /*
- * numeric[c] = true if request column c feeds a numeric feature of pre: its number cells can go
- * to the preprocessing and the live monitor as doubles. All false when the columns do not map
- * (serve_score then says which feature is missing).
- */
-static void find_numeric_columns(bool *numeric, const struct serve_input *in,
-				 const struct preprocess *pre)
-{
-	size_t stack_map[64], *colmap = stack_map;
-	struct error err = ERROR_INIT;
-
-	memset(numeric, 0, in->ncols * sizeof(*numeric));
-	if (pre->nfeatures > ARRAY_SIZE(stack_map))
-		colmap = xmalloc(pre->nfeatures * sizeof(*colmap));
-	if (in->names) {
-		if (preprocess_map_columns(colmap, pre, (const char *const *)in->names, in->ncols,
-					   "request", &err))
-			goto out;
-	} else if (in->ncols == pre->nfeatures) {
-		for (size_t f = 0; f < pre->nfeatures; f++)
-			colmap[f] = f;
-	} else {
-		goto out;
-	}
-	for (size_t f = 0; f < pre->nfeatures; f++)
-		numeric[colmap[f]] = pre->features[f].type == COLUMN_NUMERIC;
-out:
-	if (colmap != stack_map)
-		free(colmap);
-}
-
-/*
- * The cells as CSV fields, their text copied into *text: the preprocessing reads fields a word
+ * The cells as CSV fields in in's arena, their text copied there too: the preprocessing reads fields a word
  * at a time, so each needs its NUL and CSV_FIELD_PADDING readable bytes after it, as the CSV
- * reader's fields have. A number in a numeric feature's column goes as its double
- * (CSV_FIELD_NUMBER) with empty text: printing it for the preprocessing and the live monitor
- * to parse back was 4-5% of a 1-row request's CPU. Other numbers (a categorical column sent
- * as numbers) are printed as serve_format_double writes them, once.
+ * reader's fields have. colmap is serve_map_columns'. A number in a numeric feature's column
+ * goes as its double (CSV_FIELD_NUMBER) with empty text: printing it for the preprocessing and
+ * the live monitor to parse back was 4-5% of a 1-row request's CPU. Other numbers (a
+ * categorical column sent as numbers) are printed as serve_format_double writes them, once.
  */
-static struct csv_field *cells_to_fields(const struct serve_input *in, const struct preprocess *pre,
-					 char **text)
+static struct csv_field *cells_to_fields(struct serve_input *in, const struct preprocess *pre,
+					 const size_t *colmap)
 {
 	size_t ncells = in->nrows * in->ncols, ncols = in->ncols ? in->ncols : 1, total = 0, at = 0;
-	struct csv_field *fields = xcalloc(ncells ? ncells : 1, sizeof(*fields));
+	struct csv_field *fields = serve_alloc(in, (ncells ? ncells : 1) * sizeof(*fields));
+	char *text;
 	bool stack_numeric[64], *numeric = stack_numeric;
 	char tmp[SERVE_DOUBLE_SIZE];
 
 	if (in->ncols > ARRAY_SIZE(stack_numeric))
 		numeric = xmalloc(in->ncols * sizeof(*numeric));
-	find_numeric_columns(numeric, in, pre);
+	/* numeric[c]: column c feeds a numeric feature */
+	memset(numeric, 0, in->ncols * sizeof(*numeric));
+	for (size_t f = 0; f < pre->nfeatures; f++)
+		numeric[colmap[f]] = pre->features[f].type == COLUMN_NUMERIC;
 	for (size_t i = 0; i < ncells; i++) {
 		const struct serve_cell *c = &in->cells[i];
 
@@ -164,7 +138,9 @@ static struct csv_field *cells_to_fields(const struct serve_input *in, const str
 							 : 5) +
 			 1 + CSV_FIELD_PADDING;
 	}
-	*text = xcalloc(total ? total : 1, 1);
+	memset(fields, 0, (ncells ? ncells : 1) * sizeof(*fields));
+	text = serve_alloc(in, total ? total : 1);
+	memset(text, 0, total ? total : 1);
 	for (size_t i = 0; i < ncells; i++) {
 		const struct serve_cell *c = &in->cells[i];
 		size_t len = 0;
@@ -177,9 +153,9 @@ static struct csv_field *cells_to_fields(const struct serve_input *in, const str
 		} else {
 			const char *str = cell_text(c, &len, tmp);
 
-			memcpy(*text + at, str, len);
+			memcpy(text + at, str, len);
 		}
-		fields[i].str = *text + at;
+		fields[i].str = text + at;
 		fields[i].len = len;
 		at += len + 1 + CSV_FIELD_PADDING;
 	}
@@ -269,17 +245,29 @@ static int score_and_answer(struct serve_api *api, const struct http_request *re
 			    struct serve_input *in, enum serve_protocol proto, double t0,
 			    struct serve_error *se)
 {
-	size_t width = model_output_width(&sm->m);
-	char *text = NULL;
-	struct csv_field *fields = cells_to_fields(in, &sm->m.pre, &text);
-	double *out = xmalloc((in->nrows ? in->nrows : 1) * width * sizeof(*out));
-	size_t *labels = xcalloc(in->nrows ? in->nrows : 1, sizeof(*labels));
+	size_t width = model_output_width(&sm->m), nfeatures = sm->m.pre.nfeatures;
+	size_t stack_map[64], *colmap = stack_map;
+	struct csv_field *fields;
+	double *out;
+	size_t *labels;
 	struct serve_output o = { 0 };
 	struct error err = ERROR_INIT;
 	int rc;
 
-	rc = serve_score(sm, (const char *const *)in->names, in->ncols, in->nrows, fields, out,
-			 labels, &err);
+	/* the columns are matched to the features once, for the scoring and the live monitor */
+	if (nfeatures > ARRAY_SIZE(stack_map))
+		colmap = xmalloc(nfeatures * sizeof(*colmap));
+	rc = serve_map_columns(sm, (const char *const *)in->names, in->ncols, colmap, &err);
+	if (rc) {
+		set_error(se, proto, 400, err.msg);
+		goto out;
+	}
+	/* from the request's arena, like its cells: no allocation of its own on the hot path */
+	fields = cells_to_fields(in, &sm->m.pre, colmap);
+	out = serve_alloc(in, (in->nrows ? in->nrows : 1) * width * sizeof(*out));
+	labels = serve_alloc(in, (in->nrows ? in->nrows : 1) * sizeof(*labels));
+	memset(labels, 0, (in->nrows ? in->nrows : 1) * sizeof(*labels));
+	rc = serve_score_mapped(sm, colmap, in->ncols, in->nrows, fields, out, labels, &err);
 	if (rc) {
 		set_error(se, proto, 400, err.msg);
 		goto out;
@@ -312,13 +300,11 @@ static int score_and_answer(struct serve_api *api, const struct http_request *re
 					(double)o.nrows);
 	log_rows(api, req, sm, in, &o, (int64_t)((now_seconds() - t0) * 1e6));
 	if (sm->live)
-		live_observe(sm->live, (const char *const *)in->names, in->ncols, in->nrows, fields,
-			     out, o.regression ? NULL : labels, http_request_id(req));
+		live_observe_mapped(sm->live, colmap, in->ncols, in->nrows, fields, out,
+				    o.regression ? NULL : labels, http_request_id(req));
 out:
-	free(fields);
-	free(text);
-	free(out);
-	free(labels);
+	if (colmap != stack_map)
+		free(colmap);
 	return rc;
 }
 

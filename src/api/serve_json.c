@@ -9,6 +9,9 @@
 
 #include <float.h>
 #include <math.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define SJ_STR_(x) #x
 #define SJ_STR(x) SJ_STR_(x)
@@ -248,6 +251,7 @@ static int string_slow(struct parser *p, size_t start, size_t pos, size_t *end)
 	}
 }
 
+#ifndef __SSE2__
 /* Bytes a string holds as they are: printable ASCII but the quote and the backslash. */
 static const unsigned char plain[256] = {
 	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x22 is '"' */
@@ -257,6 +261,37 @@ static const unsigned char plain[256] = {
 	[0x60] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 	[0x70] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
+#endif
+
+/*
+ * The first byte at or after pos that is not plain. Sixteen bytes at a time with SSE2: a byte
+ * at a time was 3.5% of a 1-row prediction's CPU (its ~20 strings). Reading ahead is safe: the
+ * text is followed by 16 NULs (sj_parse), and a NUL stops the scan, so pos never passes it.
+ */
+static size_t skip_plain(const char *t, size_t pos)
+{
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+	const __m128i space = _mm_set1_epi8(0x20);
+
+	for (;;) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(t + pos));
+		/* signed: bytes 0x80-0xff are negative, so "< 0x20" takes them with the controls */
+		__m128i stop = _mm_or_si128(
+		    _mm_cmplt_epi8(v, space),
+		    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+		unsigned mask = (unsigned)_mm_movemask_epi8(stop);
+
+		if (mask)
+			return pos + (size_t)__builtin_ctz(mask);
+		pos += 16;
+	}
+#else
+	while (plain[(unsigned char)t[pos]])
+		pos++;
+	return pos;
+#endif
+}
 
 /* A string at p->pos (its opening quote): NUL-terminated in place. */
 static int string(struct parser *p, uint32_t *off, uint32_t *slen)
@@ -268,8 +303,7 @@ static int string(struct parser *p, uint32_t *off, uint32_t *slen)
 	for (;;) {
 		unsigned char c;
 
-		while (plain[(unsigned char)t[pos]])
-			pos++;
+		pos = skip_plain(t, pos);
 		c = (unsigned char)t[pos];
 		if (c == '"') {
 			t[pos] = '\0';

@@ -772,32 +772,21 @@ static bool map_columns(size_t *colmap, const struct preprocess *pre, const char
 /* Requests up to this many values are parsed into the stack rather than the heap. */
 #define STACK_CELLS 256
 
-void live_observe(struct live_monitor *mon, const char *const *names, size_t ncols, size_t nrows,
-		  const struct csv_field *fields, const double *outputs, const size_t *labels,
-		  const char *request_id)
+void live_observe_mapped(struct live_monitor *mon, const size_t *colmap, size_t ncols, size_t nrows,
+			 const struct csv_field *fields, const double *outputs,
+			 const size_t *labels, const char *request_id)
 {
 	const struct model *m = mon->m;
 	size_t nf = mon->nfeat, width = model_output_width(m);
-	size_t stack_map[STACK_CELLS], *colmap = stack_map;
 	struct cell stack_cells[STACK_CELLS], *cells = stack_cells;
-	bool mapped = true;
 	uint64_t seq;
 
-	if (nf > STACK_CELLS)
-		colmap = xmalloc(nf * sizeof(*colmap));
 	if (nrows && nf && nrows > STACK_CELLS / nf)
 		cells = xmalloc(nrows * nf * sizeof(*cells));
-	if (names)
-		mapped = map_columns(colmap, &m->pre, names, ncols);
-	else if (ncols == nf)
-		for (size_t f = 0; f < nf; f++)
-			colmap[f] = f;
-	else
-		mapped = false;
 	for (size_t r = 0; r < nrows; r++)
 		for (size_t f = 0; f < nf; f++)
 			parse_cell(&cells[r * nf + f], &m->pre.features[f],
-				   mapped ? &fields[r * ncols + colmap[f]] : NULL);
+				   colmap ? &fields[r * ncols + colmap[f]] : NULL);
 
 	for (size_t r = 0, got; r < nrows; r += got) {
 		struct block *b = claim_rows(mon, nrows - r, &got);
@@ -819,10 +808,30 @@ void live_observe(struct live_monitor *mon, const char *const *names, size_t nco
 	if (request_id && *request_id && nrows)
 		pending_add(mon, request_id, seq, (uint32_t)nrows);
 	pthread_mutex_unlock(&mon->lock);
-	if (colmap != stack_map)
-		free(colmap);
 	if (cells != stack_cells)
 		free(cells);
+}
+
+void live_observe(struct live_monitor *mon, const char *const *names, size_t ncols, size_t nrows,
+		  const struct csv_field *fields, const double *outputs, const size_t *labels,
+		  const char *request_id)
+{
+	size_t nf = mon->nfeat, stack_map[STACK_CELLS], *colmap = stack_map;
+	bool mapped = true;
+
+	if (nf > STACK_CELLS)
+		colmap = xmalloc(nf * sizeof(*colmap));
+	if (names)
+		mapped = map_columns(colmap, &mon->m->pre, names, ncols);
+	else if (ncols == nf)
+		for (size_t f = 0; f < nf; f++)
+			colmap[f] = f;
+	else
+		mapped = false;
+	live_observe_mapped(mon, mapped ? colmap : NULL, ncols, nrows, fields, outputs, labels,
+			    request_id);
+	if (colmap != stack_map)
+		free(colmap);
 }
 
 /* The class index of text, or -1. */

@@ -108,6 +108,14 @@ bool live_monitor_reference_is_exact(const struct live_monitor *mon);
 void live_observe(struct live_monitor *mon, const char *const *names, size_t ncols, size_t nrows,
 		  const struct csv_field *fields, const double *outputs, const size_t *labels,
 		  const char *request_id);
+/*
+ * live_observe with the columns already matched: colmap[f] is the column of the model's
+ * feature f (serve_map_columns), or colmap is NULL when they did not match (every value then
+ * counts as missing).
+ */
+void live_observe_mapped(struct live_monitor *mon, const size_t *colmap, size_t ncols, size_t nrows,
+			 const struct csv_field *fields, const double *outputs,
+			 const size_t *labels, const char *request_id);
 
 enum live_feedback_result {
 	LIVE_FEEDBACK_MATCHED,

@@ -358,26 +358,32 @@ void serve_engine_counts(const struct serve_engine *e, uint64_t *swaps, uint64_t
 	*failures = atomic_load(&((struct serve_engine *)e)->failures);
 }
 
-int serve_score(const struct served_model *sm, const char *const *names, size_t ncols, size_t nrows,
-		const struct csv_field *fields, double *out, size_t *labels, struct error *err)
+int serve_map_columns(const struct served_model *sm, const char *const *names, size_t ncols,
+		      size_t *colmap, struct error *err)
 {
 	const struct preprocess *pre = &sm->m.pre;
-	size_t *colmap = xmalloc((pre->nfeatures ? pre->nfeatures : 1) * sizeof(*colmap));
+
+	if (names)
+		return preprocess_map_columns(colmap, pre, names, ncols, "request", err);
+	if (ncols != pre->nfeatures)
+		return error_set(err, ERR_INVALID,
+				 "the request has %zu columns without names; the model takes %zu "
+				 "(its signature's inputs, in order)",
+				 ncols, pre->nfeatures);
+	for (size_t f = 0; f < pre->nfeatures; f++)
+		colmap[f] = f;
+	return 0;
+}
+
+int serve_score_mapped(const struct served_model *sm, const size_t *colmap, size_t ncols,
+		       size_t nrows, const struct csv_field *fields, double *out, size_t *labels,
+		       struct error *err)
+{
+	const struct preprocess *pre = &sm->m.pre;
 	double *X = xmalloc((nrows ? nrows : 1) * (pre->width ? pre->width : 1) * sizeof(*X));
 	size_t width = model_output_width(&sm->m);
 	int rc = 0;
 
-	if (names) {
-		rc = preprocess_map_columns(colmap, pre, names, ncols, "request", err);
-	} else if (ncols != pre->nfeatures) {
-		rc = error_set(err, ERR_INVALID,
-			       "the request has %zu columns without names; the model takes %zu "
-			       "(its signature's inputs, in order)",
-			       ncols, pre->nfeatures);
-	} else {
-		for (size_t f = 0; f < pre->nfeatures; f++)
-			colmap[f] = f;
-	}
 	for (size_t r = 0; !rc && r < nrows; r++)
 		rc = preprocess_encode_fields(pre, colmap, fields + r * ncols, "request", NULL, 0,
 					      UNSEEN_ERROR, X + r * pre->width, err);
@@ -387,7 +393,19 @@ int serve_score(const struct served_model *sm, const char *const *names, size_t 
 	if (!rc && labels && sm->m.target.task != TASK_REGRESSION)
 		for (size_t r = 0; r < nrows; r++)
 			labels[r] = (size_t)model_decide(&sm->m, out + r * width);
-	free(colmap);
 	free(X);
+	return rc;
+}
+
+int serve_score(const struct served_model *sm, const char *const *names, size_t ncols, size_t nrows,
+		const struct csv_field *fields, double *out, size_t *labels, struct error *err)
+{
+	size_t nfeatures = sm->m.pre.nfeatures;
+	size_t *colmap = xmalloc((nfeatures ? nfeatures : 1) * sizeof(*colmap));
+	int rc = serve_map_columns(sm, names, ncols, colmap, err);
+
+	if (!rc)
+		rc = serve_score_mapped(sm, colmap, ncols, nrows, fields, out, labels, err);
+	free(colmap);
 	return rc;
 }

@@ -92,4 +92,16 @@ void serve_engine_counts(const struct serve_engine *e, uint64_t *swaps, uint64_t
 int serve_score(const struct served_model *sm, const char *const *names, size_t ncols, size_t nrows,
 		const struct csv_field *fields, double *out, size_t *labels, struct error *err);
 
+/*
+ * serve_score in two steps, for a caller that needs the column map too (the server hands it
+ * to the live monitor, so that names are matched once per request): colmap (one entry per
+ * feature of sm's model) gets the column of each feature, with serve_score's errors for
+ * missing columns; serve_score_mapped then scores with it.
+ */
+int serve_map_columns(const struct served_model *sm, const char *const *names, size_t ncols,
+		      size_t *colmap, struct error *err);
+int serve_score_mapped(const struct served_model *sm, const size_t *colmap, size_t ncols,
+		       size_t nrows, const struct csv_field *fields, double *out, size_t *labels,
+		       struct error *err);
+
 #endif

@@ -637,6 +637,12 @@ static int open_common(struct csv_reader **out, struct csv_reader *r, struct err
 
 	pthread_once(&class_once, class_init);
 	r->cap = csv_buffer_size ? csv_buffer_size : 1;
+	/*
+	 * A buffer needs no more than its own size: a 1 MiB calloc for every text/csv prediction
+	 * request of a few hundred bytes made its parse 15x slower than the JSON formats'.
+	 */
+	if (r->fd < 0 && r->src_len < r->cap)
+		r->cap = r->src_len ? r->src_len : 1;
 	r->buf = xcalloc(1, r->cap + 1 + SLACK);
 	reset(r);
 	rc = read_header(&r->names, &r->ncols, r, err);
