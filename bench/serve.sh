@@ -21,7 +21,7 @@
 # warm-up) posting one body on keep-alive connections:
 #   logreg 1 row     ferry serve --no-log, ferry serve with its inference log on (in a project:
 #                    .ferry/inference/), the peer, and nginx (`return 200` of a 30-byte JSON body
-#                    for POST /invocations, worker_processes 2, access_log off)
+#                    for POST /invocations, worker_processes 2 (nproc - 1 with BENCH_SPLIT), access_log off)
 #   logreg 100 rows  ferry serve --no-log and the peer (rows/s = req/s x 100)
 #   xgboost 1 row, xgboost 100 rows   the same
 # BENCH_ROUNDS (2) rounds; in even rounds every case runs its servers in the reverse order, so a
@@ -40,8 +40,12 @@
 #   BENCH_SECONDS=S        duration of each timed load, 1-15 (default: 10)
 #   BENCH_ROUNDS=N         rounds, 1-5 (default: 2)
 #   BENCH_CONNS=N          wrk connections (default: 32)
-#   BENCH_WRK_THREADS=N    wrk threads (default: 2)
-#   BENCH_SERVE_THREADS=N  `ferry serve --threads` (default: nproc)
+#   BENCH_WRK_THREADS=N    wrk threads (default: 2; 1 with BENCH_SPLIT)
+#   BENCH_SERVE_THREADS=N  `ferry serve --threads` (default: nproc; nproc - 1 with BENCH_SPLIT)
+#   BENCH_SPLIT=1          the load generators on CPU 0 and every server on the other CPUs
+#                          (taskset), as when clients run on other machines: ferry --threads
+#                          and nginx's worker_processes are then nproc - 1 (default: 0, all
+#                          share every CPU)
 #   BENCH_PERF=S           after the rounds, `perf record -g` ferry serve (logreg, 1 row) for S
 #                          seconds under load and print the top symbols (default: 0, off)
 #   BENCH_PACED_RATES="R ..." loadgen's open-loop rates (default: "10000 20000 40000")
@@ -53,8 +57,17 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SECS=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-2}
 CONNS=${BENCH_CONNS:-32}
-WRK_THREADS=${BENCH_WRK_THREADS:-2}
-SERVE_THREADS=${BENCH_SERVE_THREADS:-$(nproc)}
+SPLIT=${BENCH_SPLIT:-0}
+NCPU=$(nproc)
+# SRV and LDG prefix the servers' and the load generators' commands (CPU pinning with SPLIT)
+SRV=() LDG=() NGINX_WORKERS=2 WHERE="on the same $NCPU CPUs"
+if [ "$SPLIT" = 1 ]; then
+	((NCPU >= 2)) || { echo "bench: BENCH_SPLIT needs at least 2 CPUs" >&2; exit 1; }
+	SRV=(taskset -c "1-$((NCPU - 1))") LDG=(taskset -c 0) NGINX_WORKERS=$((NCPU - 1))
+	WHERE="on CPU 0, the servers on CPUs 1-$((NCPU - 1))"
+fi
+WRK_THREADS=${BENCH_WRK_THREADS:-$((SPLIT == 1 ? 1 : 2))}
+SERVE_THREADS=${BENCH_SERVE_THREADS:-$((SPLIT == 1 ? NCPU - 1 : NCPU))}
 PERF_SECS=${BENCH_PERF:-0}
 PYTHON=/usr/bin/python3 # Debian's, which python3-fastapi and friends install into
 PEER=$ROOT/bench/serve_peer.py
@@ -161,7 +174,7 @@ start_ferry() {
 	local name=$1 model=$2 i url=
 	shift 2
 	: >"$W/$name.out" # before the server's shell opens it: the loop below reads it at once
-	(cd "$W/proj" && exec "$FERRY" serve "$W/models/$model" --host 127.0.0.1 --port 0 \
+	(cd "$W/proj" && exec "${SRV[@]}" "$FERRY" serve "$W/models/$model" --host 127.0.0.1 --port 0 \
 		--threads "$SERVE_THREADS" "$@" >"$W/$name.out" 2>"$W/$name.err") &
 	PID[$name]=$!
 	PIDS+=($!)
@@ -180,7 +193,7 @@ start_peer() {
 	port=$(free_port)
 	(cd "$W" && SERVE_PEER_KIND=$2 SERVE_PEER_DATA=$DATA SERVE_PEER_TARGET=$TARGET \
 		SERVE_PEER_LEAN=${3:-} PYTHONDONTWRITEBYTECODE=1 \
-		exec "$PYTHON" -m uvicorn serve_peer:app --app-dir "$ROOT/bench" --host 127.0.0.1 \
+		exec "${SRV[@]}" "$PYTHON" -m uvicorn serve_peer:app --app-dir "$ROOT/bench" --host 127.0.0.1 \
 		--port "$port" --workers 1 --loop uvloop --http httptools --no-access-log \
 		--log-level warning >"$W/$1.out" 2>"$W/$1.err") &
 	PID[$1]=$!
@@ -193,7 +206,7 @@ start_nginx() {
 	mkdir -p "$d"
 	cat >"$d/nginx.conf" <<-EOF
 		daemon off;
-		worker_processes 2;
+		worker_processes $NGINX_WORKERS;
 		pid $d/nginx.pid;
 		error_log $d/error.log warn;
 		events { worker_connections 1024; }
@@ -216,7 +229,7 @@ start_nginx() {
 	EOF
 	nginx -e "$d/error.log" -p "$d" -c "$d/nginx.conf" -t >>"$W/commands.log" 2>&1 ||
 		die "nginx rejects its configuration: $(tail -n 5 "$W/commands.log")"
-	nginx -e "$d/error.log" -p "$d" -c "$d/nginx.conf" >"$W/nginx.out" 2>"$W/nginx.err" &
+	"${SRV[@]}" nginx -e "$d/error.log" -p "$d" -c "$d/nginx.conf" >"$W/nginx.out" 2>"$W/nginx.err" &
 	PID[nginx]=$!
 	PIDS+=($!)
 	URL[nginx]=http://127.0.0.1:$port
@@ -322,11 +335,11 @@ RUNS=() # one line per timed load, for the report
 load() {
 	local s=$1 body=$2 key=$3 r=$4 out=$W/res/$3.$4 line s0 s1 w0='' w1='' split=-
 	local rps p50 p99 scpu wcpu us
-	BENCH_BODY=$body wrk -t"$WRK_THREADS" -c"$CONNS" -d1s -s "$W/post.lua" \
+	BENCH_BODY=$body "${LDG[@]}" wrk -t"$WRK_THREADS" -c"$CONNS" -d1s -s "$W/post.lua" \
 		"${URL[$s]}/invocations" >"$out.warm" 2>&1 || die "$key: warm-up failed: $(cat "$out.warm")"
 	s0=$(cpu_ticks "${PID[$s]}")
 	if [[ $s == ferry_* ]]; then w0=$(worker_ticks "${PID[$s]}"); fi
-	BENCH_BODY=$body /usr/bin/time -f '%U %S' -o "$out.time" wrk -t"$WRK_THREADS" -c"$CONNS" \
+	BENCH_BODY=$body /usr/bin/time -f '%U %S' -o "$out.time" "${LDG[@]}" wrk -t"$WRK_THREADS" -c"$CONNS" \
 		-d"${SECS}s" --latency -s "$W/post.lua" "${URL[$s]}/invocations" >"$out.wrk" 2>&1 ||
 		die "$key: wrk failed: $(cat "$out.wrk")"
 	s1=$(cpu_ticks "${PID[$s]}")
@@ -371,7 +384,7 @@ in_order() {
 }
 
 log "wrk -t$WRK_THREADS -c$CONNS -d${SECS}s, $ROUNDS rounds; ferry serve --threads $SERVE_THREADS;" \
-	"uvicorn --workers 1; nginx worker_processes 2; wrk and the servers share $(nproc) CPUs"
+	"uvicorn --workers 1; nginx worker_processes $NGINX_WORKERS; load generators $WHERE"
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((r = 1; r <= ROUNDS; r++)); do
 	for s in $(in_order "$r" nginx ferry_logreg ferry_logreg_log peer_logreg peer_lean_logreg); do
@@ -394,9 +407,9 @@ PACED_RATES=${BENCH_PACED_RATES:-"10000 20000 40000"}
 lg_load() {
 	local s=$1 rate=$2 r=$3 port=${URL[$1]##*:} out line
 	out=$W/res/lg.$s.${rate:-closed}.$r
-	"$W/loadgen" -p "$port" -c "$CONNS" -n 100000000 -d 1 -u /invocations -f "$W/body1.json" \
+	"${LDG[@]}" "$W/loadgen" -p "$port" -c "$CONNS" -n 100000000 -d 1 -u /invocations -f "$W/body1.json" \
 		>/dev/null || die "loadgen warm-up against $s failed"
-	line=$("$W/loadgen" -p "$port" -c "$CONNS" -n 100000000 -d "$SECS" -u /invocations \
+	line=$("${LDG[@]}" "$W/loadgen" -p "$port" -c "$CONNS" -n 100000000 -d "$SECS" -u /invocations \
 		-f "$W/body1.json" ${rate:+-r "$rate"}) || die "loadgen against $s failed: $line"
 	echo "$(field rps "$line") $(field p50_ms "$line") $(field p99_ms "$line") $(field max_ms "$line")" >"$out"
 	RUNS+=("round $r  loadgen $s ${rate:-closed}: $line")
@@ -414,7 +427,7 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 if ((PERF_SECS > 0)); then
 	log "perf record -g on ferry serve (logreg, 1 row) for $PERF_SECS s under load"
-	BENCH_BODY=$W/body1.json wrk -t"$WRK_THREADS" -c"$CONNS" -d"$((PERF_SECS + 2))s" \
+	BENCH_BODY=$W/body1.json "${LDG[@]}" wrk -t"$WRK_THREADS" -c"$CONNS" -d"$((PERF_SECS + 2))s" \
 		-s "$W/post.lua" "${URL[ferry_logreg]}/invocations" >"$W/perf.wrk" 2>&1 &
 	wrk_pid=$!
 	sleep 1
@@ -461,8 +474,8 @@ echo "  peer: $("$PYTHON" -c 'import sys, fastapi, uvicorn, uvloop, httptools, s
 print("python %s, fastapi %s, uvicorn %s (--workers 1, uvloop %s, httptools %s), scikit-learn %s, xgboost %s, pandas %s"
       % (sys.version.split()[0], fastapi.__version__, uvicorn.__version__, uvloop.__version__,
          httptools.__version__, sklearn.__version__, xgboost.__version__, pandas.__version__))')"
-echo "  ceiling: $(nginx -v 2>&1 | sed 's/.*: //'), worker_processes 2, return 200 of a 30-byte body"
-echo "  load: wrk $(wrk --version 2>&1 | awk 'NR == 1 {print $2}') -t$WRK_THREADS -c$CONNS -d${SECS}s on the same $(nproc) CPUs;" \
+echo "  ceiling: $(nginx -v 2>&1 | sed 's/.*: //'), worker_processes $NGINX_WORKERS, return 200 of a 30-byte body"
+echo "  load: wrk $(wrk --version 2>&1 | awk 'NR == 1 {print $2}') -t$WRK_THREADS -c$CONNS -d${SECS}s $WHERE;" \
 	"medians of $ROUNDS rounds (ratios: median of each round's ratio, range in brackets)"
 echo
 echo "| case | ferry req/s | ferry p50 / p99 ms | peer req/s | peer p50 / p99 ms | ferry / peer | target | met? |"
