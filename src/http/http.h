@@ -152,7 +152,7 @@ struct http_routes {
 /*
  * Limits a client cannot talk its way around (libmicrohttpd answers some of them itself, with a
  * short HTML body and without X-Request-Id or the route table's error shape):
- * - request line and headers over about 15 KiB (libmicrohttpd's per-connection memory): 414
+ * - request line and headers over about 7.5 KiB (libmicrohttpd's per-connection memory): 414
  *   for the line, 431 for the headers, from libmicrohttpd; malformed request lines and headers
  *   and HTTP/1.1 requests without Host: 400, from libmicrohttpd;
  * - body framing (request smuggling): two Content-Length headers, a Content-Length that is not

@@ -31,12 +31,14 @@
 /* At most this much of a declared Content-Length is allocated before the bytes arrive. */
 #define PREALLOC_MAX (256u << 10)
 /*
- * libmicrohttpd's memory per connection: the request line and headers must fit in it (with
- * room to spare: about 15 KiB of them fit, nginx and Apache take 8 KiB a line), else 414 or
- * 431. libmicrohttpd 0.9.75 zeroes the whole pool between two requests of a keep-alive
- * connection: at its own default of 32 KiB that memset was 3.5% of a 1-row prediction's CPU.
+ * libmicrohttpd's memory per connection: the request line and headers must fit in it, else 414
+ * or 431 (up to about 7.5 KiB of them fit; nginx and Apache take 8 KiB a line, Tomcat 8 KiB in
+ * all). libmicrohttpd 0.9.75 zeroes the whole pool between two requests of a keep-alive
+ * connection: at its own default of 32 KiB that memset was 3.5% of a 1-row prediction's CPU,
+ * and 32 connections' pools streamed 1 MiB through the caches. At 8 KiB a 1-row prediction
+ * costs about 5% less CPU than at 16 KiB (bench/README.md).
  */
-#define CONN_MEMORY (16u << 10)
+#define CONN_MEMORY (8u << 10)
 /* TLS 1.2 and 1.3 only, whatever the system's GnuTLS defaults allow. */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
