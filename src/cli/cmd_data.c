@@ -8,6 +8,7 @@
 #include "data/git.h"
 #include "data/maintenance.h"
 #include "data/workspace.h"
+#include "pipeline/runcache.h"
 #include "project/project.h"
 #include "util/strbuf.h"
 
@@ -204,23 +205,50 @@ static int data_log(int argc, const char **argv, struct ctx *ctx)
 }
 
 static const char *const gc_usage[] = {
-	"ferry data gc [--dry-run] [--all-commits]",
+	"ferry data gc [--dry-run] [--all-commits] [--no-run-cache]",
 	"",
 	"Removes cache objects that no pointer file in the workspace references",
-	"(--all-commits: nor any pointer file in any git commit).",
+	"(--all-commits: nor any pointer file in any git commit), no run artifact names",
+	"and no entry of the pipelines' run cache needs (--no-run-cache: the run cache",
+	"keeps nothing; its entries whose objects go then miss, and their stages run again).",
 	NULL,
 };
 
+struct run_cache_outs {
+	struct pointer *items;
+	size_t nr, alloc;
+};
+
+/* The run cache's outputs as pointers, for data_gc to keep. */
+static int add_run_cache_out(const struct lock_entry *out, void *data)
+{
+	struct run_cache_outs *list = data;
+	struct pointer *p;
+
+	ALLOC_GROW(list->items, list->nr + 1, list->alloc);
+	p = &list->items[list->nr++];
+	*p = (struct pointer)POINTER_INIT;
+	memcpy(p->hex, out->hex, SHA256_HEX_SIZE);
+	p->size = out->size;
+	p->is_dir = out->is_dir;
+	p->nfiles = out->nfiles;
+	return 0;
+}
+
 static int data_gc_cmd(int argc, const char **argv, struct ctx *ctx)
 {
-	int dry_run = 0, all_commits = 0;
+	int dry_run = 0, all_commits = 0, no_run_cache = 0;
 	struct option opts[] = {
 		OPT_BOOL('n', "dry-run", &dry_run, "list what would be removed; remove nothing"),
 		OPT_BOOL(0, "all-commits", &all_commits, "keep what any git commit references"),
+		OPT_BOOL(0, "no-run-cache", &no_run_cache,
+			 "do not keep what only the run cache needs"),
 		OPT_END(),
 	};
 	struct workspace *ws = NULL;
 	struct strbuf report = STRBUF_INIT;
+	struct run_cache_outs runs = { 0 };
+	size_t skipped = 0;
 	struct gc_stats st;
 	int nargs, rc = parse_options(&nargs, argc, argv, opts, gc_usage, ctx);
 
@@ -228,13 +256,20 @@ static int data_gc_cmd(int argc, const char **argv, struct ctx *ctx)
 		rc = error_set(&ctx->err, ERR_USAGE, "'ferry data gc' takes no paths");
 	if (!rc)
 		rc = data_workspace_open(&ws, ctx, 0);
+	if (!rc && !no_run_cache)
+		rc = runcache_foreach_out(ws->cas, add_run_cache_out, &runs, &skipped, &ctx->err);
+	if (!rc && skipped && !ctx->quiet)
+		fprintf(stderr, "warning: %zu run cache entr%s did not parse and keep%s nothing\n",
+			skipped, skipped == 1 ? "y" : "ies", skipped == 1 ? "s" : "");
 	if (!rc)
-		rc = data_gc(ws, all_commits, dry_run, &st, &report, &ctx->err);
+		rc =
+		    data_gc(ws, all_commits, runs.items, runs.nr, dry_run, &st, &report, &ctx->err);
 	if (!rc && ctx->json) {
-		json_t *j = json_pack("{s:b,s:I,s:I,s:I,s:I}", "dry_run", dry_run, "referenced",
-				      (json_int_t)st.referenced, "kept", (json_int_t)st.kept,
-				      "removed", (json_int_t)st.removed, "removed_bytes",
-				      (json_int_t)st.removed_bytes);
+		json_t *j =
+		    json_pack("{s:b,s:I,s:I,s:I,s:I,s:I}", "dry_run", dry_run, "referenced",
+			      (json_int_t)st.referenced, "kept", (json_int_t)st.kept, "removed",
+			      (json_int_t)st.removed, "removed_bytes", (json_int_t)st.removed_bytes,
+			      "run_cache_outputs", (json_int_t)runs.nr);
 
 		output_json(j);
 		json_decref(j);
@@ -245,6 +280,7 @@ static int data_gc_cmd(int argc, const char **argv, struct ctx *ctx)
 		       data_human_bytes(st.removed_bytes), st.kept);
 	}
 	strbuf_release(&report);
+	free(runs.items);
 	workspace_free(ws);
 	return rc;
 }

@@ -149,16 +149,19 @@ static int gc_one(const char *hex, uint64_t size, void *data)
 	return 0;
 }
 
-int data_gc(struct workspace *ws, int all_commits, int dry_run, struct gc_stats *stats,
-	    struct strbuf *report, struct error *err)
+int data_gc(struct workspace *ws, int all_commits, const struct pointer *extra, size_t nextra,
+	    int dry_run, struct gc_stats *stats, struct strbuf *report, struct error *err)
 {
 	struct hex_set keep = { 0 };
 	struct commit_refs cr = { ws, &keep, err };
 	struct gc_walk walk = { ws, &keep, dry_run, stats, report, err };
-	int rc;
+	int incomplete = 0, rc;
 
 	memset(stats, 0, sizeof(*stats));
 	rc = workspace_refs(ws, &keep, err);
+	for (size_t i = 0; !rc && i < nextra; i++)
+		rc = workspace_objects(ws, &extra[i], &keep.items, &keep.nr, &keep.alloc,
+				       &incomplete, err);
 	if (!rc)
 		rc = artifact_refs(ws, &keep, err);
 	if (!rc && all_commits)

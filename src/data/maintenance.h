@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct error;
+struct pointer;
 struct strbuf;
 struct workspace;
 
@@ -19,12 +20,13 @@ struct gc_stats {
 
 /*
  * Removes every cache object not referenced by a pointer file in the workspace (all_commits:
- * or by any pointer file in any git commit reachable from a ref) nor by a run artifact in the
- * workspace's store (ws->store, when set), and stale temporary files.
+ * or by any pointer file in any git commit reachable from a ref), nor by a run artifact in the
+ * workspace's store (ws->store, when set), nor by one of the nextra pointers in extra (what
+ * the caller keeps alive otherwise: the pipeline's run cache), and stale temporary files.
  * dry_run: only count, and list would-be removals in report ("sha256:<hex> <size>" lines).
  */
-int data_gc(struct workspace *ws, int all_commits, int dry_run, struct gc_stats *stats,
-	    struct strbuf *report, struct error *err);
+int data_gc(struct workspace *ws, int all_commits, const struct pointer *extra, size_t nextra,
+	    int dry_run, struct gc_stats *stats, struct strbuf *report, struct error *err);
 
 struct verify_stats {
 	uint64_t checked, corrupted, missing;

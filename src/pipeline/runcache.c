@@ -7,6 +7,8 @@
 #include "util/parse.h"
 #include "util/strbuf.h"
 
+#include <dirent.h>
+
 #define ENTRY_MAX_SIZE (1u << 20)
 
 static void add_field(struct sha256_ctx *c, const char *tag, const char *s)
@@ -99,6 +101,96 @@ static int parse_line(struct lock_entry *e, char *line, struct error *err, const
 	e->is_dir = strcmp(f[2], "-") != 0;
 	e->path = xstrdup(f[3]);
 	return 0;
+}
+
+static bool is_hex_name(const char *name, size_t n)
+{
+	return strlen(name) == n && strspn(name, "0123456789abcdef") == n;
+}
+
+/*
+ * The outputs of the entry at path, each to fn (its first non-zero return is returned). An
+ * entry that is gone, too large or malformed sets *bad instead; err is then left alone.
+ */
+static int entry_outs(const char *path, int (*fn)(const struct lock_entry *out, void *data),
+		      void *data, int *bad, struct error *err)
+{
+	struct strbuf buf = STRBUF_INIT;
+	struct error e = ERROR_INIT;
+	char *line, *save = NULL;
+	int rc = fs_read_file(&buf, path, ENTRY_MAX_SIZE, &e), lineno = 1;
+
+	*bad = rc == ERR_TOOBIG;
+	if (rc == ERR_NOTFOUND || rc == ERR_TOOBIG) { /* removed since the listing; too large */
+		rc = 0;
+		goto out;
+	}
+	if (rc) {
+		rc = error_set(err, rc, "%s", e.msg);
+		goto out;
+	}
+	line = buf.buf ? strtok_r(buf.buf, "\n", &save) : NULL;
+	*bad = !line || strcmp(line, "ferry-runcache 1");
+	while (!rc && !*bad && (line = strtok_r(NULL, "\n", &save))) {
+		struct lock_entry o = { 0 };
+
+		if (parse_line(&o, line, &e, path, ++lineno))
+			*bad = 1;
+		else
+			rc = fn(&o, data);
+		free(o.path);
+	}
+out:
+	strbuf_release(&buf);
+	return rc;
+}
+
+int runcache_foreach_out(struct cas *cas, int (*fn)(const struct lock_entry *out, void *data),
+			 void *data, size_t *skipped, struct error *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct dirent *de;
+	size_t base;
+	DIR *top;
+	int rc = 0;
+
+	*skipped = 0;
+	strbuf_addf(&path, "%s/runs", cas->dir);
+	top = opendir(path.buf);
+	if (!top) {
+		rc = errno == ENOENT
+			 ? 0
+			 : error_errno(err, ERR_IO, errno, "cannot read '%s'", path.buf);
+		goto out;
+	}
+	base = path.len;
+	/* runs/<2 hex>/<62 hex>: anything else there is not an entry */
+	while (!rc && (de = readdir(top))) {
+		DIR *sub;
+
+		if (!is_hex_name(de->d_name, 2))
+			continue;
+		strbuf_setlen(&path, base);
+		strbuf_addf(&path, "/%s", de->d_name);
+		if (!(sub = opendir(path.buf)))
+			continue;
+		for (struct dirent *e; !rc && (e = readdir(sub));) {
+			size_t dir_len = path.len;
+			int bad;
+
+			if (!is_hex_name(e->d_name, 62))
+				continue;
+			strbuf_addf(&path, "/%s", e->d_name);
+			rc = entry_outs(path.buf, fn, data, &bad, err);
+			*skipped += bad;
+			strbuf_setlen(&path, dir_len);
+		}
+		closedir(sub);
+	}
+	closedir(top);
+out:
+	strbuf_release(&path);
+	return rc;
 }
 
 /* Every object out needs is present (a directory's manifest and its files). */

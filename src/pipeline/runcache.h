@@ -31,6 +31,14 @@ int runcache_get(struct lock_entry **outs, size_t *nouts, struct cas *cas, const
 		 const struct stage *st, struct error *err);
 
 /*
+ * Calls fn for each output of each entry, for `ferry data gc` to keep what the run cache needs.
+ * An entry that does not parse is skipped (runcache_get would refuse it: it keeps nothing
+ * alive) and counted in *skipped. Stops at fn's first non-zero return, which it returns.
+ */
+int runcache_foreach_out(struct cas *cas, int (*fn)(const struct lock_entry *out, void *data),
+			 void *data, size_t *skipped, struct error *err);
+
+/*
  * Puts out (a file or a directory) at root/out->path from the object cache, replacing what is
  * there atomically for a file and by a rename of a complete sibling directory for a directory.
  */

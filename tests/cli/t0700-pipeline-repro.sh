@@ -132,6 +132,16 @@ expect_eq "$(awk -F'\t' '$1 == "eval.json" && $2 == "roc_auc" { print $3 }' "$TE
 expect_eq "$(grep -c "^train.json	" "$TEST_TMP/.out")" "$(jq '[.[] | numbers] | length' train.json)" "train metrics shown"
 ok "params diff and metrics diff compare the workspace with a revision; metrics show lists them"
 
+# no pointer file names the stages' outputs: only the run cache keeps them through a gc
+run "$FERRY" --json data gc
+expect_status 0
+[ "$(jq -r .run_cache_outputs "$TEST_TMP/.out")" -ge 4 ] || fail "gc saw no run cache outputs: $OUT"
+bad_entry=.ferry/cache/runs/00/$(printf '0%.0s' $(seq 62))
+mkdir -p .ferry/cache/runs/00 && printf 'not an entry\n' >"$bad_entry"
+run "$FERRY" data gc --dry-run
+expect_status 0
+expect_err_contains "warning: 1 run cache entry did not parse and keeps nothing"
+rm "$bad_entry"
 runs_before=$(q "SELECT count(*) FROM runs")
 run "$FERRY" repro
 expect_status 0
@@ -141,7 +151,20 @@ expect_eq "$(q "SELECT count(*) FROM runs")" "$runs_before" "runs after a restor
 cmp -s ferry.lock "$TEST_TMP/lock1" || fail "ferry.lock after the revert differs from the first run's"
 expect_eq "$(sha256sum <model/model.json)" "$(sha256sum <"$TEST_TMP/model1.json")" "restored model"
 [ -w model/model.json ] || fail "restored output is read-only"
-ok "going back to C=1.0 restores the outputs from the run cache instead of training again"
+ok "data gc keeps what the run cache needs; going back to C=1.0 restores the outputs from it instead of training again"
+
+sed -i 's/C: 1.0/C: 0.05/' params.yaml
+run "$FERRY" --json data gc --no-run-cache
+expect_status 0
+expect_eq "$(jq -r .run_cache_outputs "$TEST_TMP/.out")" 0 "run cache outputs with --no-run-cache"
+[ "$(jq -r .removed "$TEST_TMP/.out")" -gt 0 ] || fail "gc --no-run-cache removed nothing: $OUT"
+run "$FERRY" repro
+expect_status 0
+expect_err_contains "ferry: running stage 'train': param 'params.yaml:train' changed"
+sed -i 's/C: 0.05/C: 1.0/' params.yaml
+run "$FERRY" repro
+expect_status 0
+ok "data gc --no-run-cache removes what only the run cache kept: its stages run again"
 
 run "$FERRY" repro --force train
 expect_status 0
