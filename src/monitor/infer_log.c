@@ -12,8 +12,12 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/file.h>
 #include <time.h>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <nmmintrin.h>
+#endif
 
 #define DEFAULT_SEGMENT_BYTES (64ull << 20)
 #define DEFAULT_MAX_BYTES (1ull << 30)
@@ -69,7 +73,7 @@ static uint32_t le32(const unsigned char *p)
 }
 
 /* Slicing-by-8: eight table lookups per 8 bytes, ~1 byte per cycle without SSE4.2. */
-uint32_t infer_log_crc32c(const void *data, size_t len)
+uint32_t infer_log_crc32c_portable(const void *data, size_t len)
 {
 	const unsigned char *p = data;
 	uint32_t c = 0xffffffffu;
@@ -87,6 +91,47 @@ uint32_t infer_log_crc32c(const void *data, size_t len)
 		c = crc_table[0][(c ^ *p++) & 0xff] ^ (c >> 8);
 	return ~c;
 }
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/*
+ * SSE4.2's crc32 instruction computes CRC-32C, eight bytes at a time: the table version was
+ * 2.6% of a logged prediction's CPU (a record of ~800 bytes).
+ */
+__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t c = 0xffffffffu;
+	uint32_t c32;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t w;
+
+		memcpy(&w, p, 8);
+		c = _mm_crc32_u64(c, w);
+	}
+	c32 = (uint32_t)c;
+	while (len--)
+		c32 = _mm_crc32_u8(c32, *p++);
+	return ~c32;
+}
+
+uint32_t infer_log_crc32c(const void *data, size_t len)
+{
+	static atomic_int hw = -1; /* every thread that finds it unset sets the same answer */
+	int h = atomic_load_explicit(&hw, memory_order_relaxed);
+
+	if (h < 0) {
+		h = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+		atomic_store_explicit(&hw, h, memory_order_relaxed);
+	}
+	return h ? crc32c_sse42(data, len) : infer_log_crc32c_portable(data, len);
+}
+#else
+uint32_t infer_log_crc32c(const void *data, size_t len)
+{
+	return infer_log_crc32c_portable(data, len);
+}
+#endif
 
 /* ---- lines -------------------------------------------------------------------------------- */
 

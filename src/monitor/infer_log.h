@@ -263,7 +263,12 @@ void infer_reader_stats(const struct infer_reader *r, struct infer_read_stats *o
 
 void infer_reader_free(struct infer_reader *r);
 
-/* CRC32C (Castagnoli, reflected, as iSCSI/ext4/SSE4.2 compute it) of len bytes, from crc 0. */
+/*
+ * CRC32C (Castagnoli, reflected, as iSCSI/ext4/SSE4.2 compute it) of len bytes, from crc 0:
+ * with SSE4.2's crc32 instruction where the CPU has it, else the portable version (a table,
+ * slicing by 8), which gives the same values everywhere.
+ */
 uint32_t infer_log_crc32c(const void *data, size_t len);
+uint32_t infer_log_crc32c_portable(const void *data, size_t len);
 
 #endif

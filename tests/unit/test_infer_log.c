@@ -208,15 +208,20 @@ static void test_crc32c(void **state)
 	unsigned char buf[300];
 
 	(void)state;
-	/* the standard check value of CRC-32C */
+	/* the standard check value of CRC-32C, by the dispatched and the portable versions */
 	assert_int_equal(infer_log_crc32c("123456789", 9), 0xe3069283u);
+	assert_int_equal(infer_log_crc32c_portable("123456789", 9), 0xe3069283u);
 	assert_int_equal(infer_log_crc32c("", 0), 0);
+	assert_int_equal(infer_log_crc32c_portable("", 0), 0);
 	for (size_t i = 0; i < sizeof(buf); i++)
 		buf[i] = (unsigned char)(i * 131 + 7);
 	for (size_t off = 0; off < 8; off++)
-		for (size_t n = 0; n + off <= sizeof(buf); n += 13)
+		for (size_t n = 0; n + off <= sizeof(buf); n += 13) {
 			assert_int_equal(infer_log_crc32c(buf + off, n),
 					 crc32c_bitwise(buf + off, n));
+			assert_int_equal(infer_log_crc32c_portable(buf + off, n),
+					 crc32c_bitwise(buf + off, n));
+		}
 }
 
 /* Every finite double reads back bit for bit, short decimals or not. */
