@@ -108,12 +108,13 @@ static const char *cell_text(const struct serve_cell *c, size_t *len, char tmp[S
 }
 
 /*
- * The cells as CSV fields in in's arena, their text copied there too: the preprocessing reads fields a word
- * at a time, so each needs its NUL and CSV_FIELD_PADDING readable bytes after it, as the CSV
- * reader's fields have. colmap is serve_map_columns'. A number in a numeric feature's column
- * goes as its double (CSV_FIELD_NUMBER) with empty text: printing it for the preprocessing and
- * the live monitor to parse back was 4-5% of a 1-row request's CPU. Other numbers (a
- * categorical column sent as numbers) are printed as serve_format_double writes them, once.
+ * The cells as CSV fields in in's arena, their text copied there too: the preprocessing reads
+ * fields a word at a time, so each needs its NUL and CSV_FIELD_PADDING readable bytes after
+ * it, as the CSV reader's fields have. colmap is serve_map_columns'. A number in a numeric
+ * feature's column goes as its double (CSV_FIELD_NUMBER) with empty text: printing it for the
+ * preprocessing and the live monitor to parse back was 4-5% of a 1-row request's CPU. Other
+ * numbers (a categorical column sent as numbers) are printed as serve_format_double writes
+ * them, once.
  */
 static struct csv_field *cells_to_fields(struct serve_input *in, const struct preprocess *pre,
 					 const size_t *colmap)
