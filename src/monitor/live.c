@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 
+#include "ml/preprocess.h"
 #include "monitor/drift_stats.h"
 #include "monitor/reference.h"
 #include "monitor/sketch.h"
@@ -231,16 +232,6 @@ struct pending_req {
 	bool open; /* still awaiting its label */
 };
 
-/*
- * A slot of the table of pending requests by id. It keeps the low half of the id's hash so that
- * probing and deletion read only the table, not preq: with 100,000 pending requests both are
- * megabytes, and each preq read was a cache miss on every request.
- */
-struct slot {
-	uint32_t req;  /* index into preq + 1; 0: empty */
-	uint32_t hash; /* the request's hash, low 32 bits */
-};
-
 struct labelled {
 	uint32_t pred, truth; /* classes */
 	double score, value;  /* positive-class probability or predicted value; true value */
@@ -275,7 +266,7 @@ struct live_monitor {
 	struct pending_req *preq;
 	size_t preq_cap;
 	uint64_t preq_head, preq_tail;
-	struct slot *slots;
+	uint32_t *slots; /* index into preq + 1 */
 	size_t nslots;
 
 	struct labelled *lab; /* ring of the last labelled rows */
@@ -595,8 +586,7 @@ static size_t slot_find(const struct live_monitor *mon, uint64_t h)
 {
 	size_t mask = mon->nslots - 1, i = (size_t)h & mask;
 
-	while (mon->slots[i].req &&
-	       (mon->slots[i].hash != (uint32_t)h || mon->preq[mon->slots[i].req - 1].hash != h))
+	while (mon->slots[i] && mon->preq[mon->slots[i] - 1].hash != h)
 		i = (i + 1) & mask;
 	return i;
 }
@@ -606,18 +596,18 @@ static void slot_remove(struct live_monitor *mon, size_t i)
 {
 	size_t mask = mon->nslots - 1, j = i;
 
-	mon->slots[i].req = 0;
+	mon->slots[i] = 0;
 	for (;;) {
 		size_t home;
 
 		j = (j + 1) & mask;
-		if (!mon->slots[j].req)
+		if (!mon->slots[j])
 			return;
-		home = (size_t)mon->slots[j].hash & mask; /* nslots <= 2^32 */
+		home = (size_t)mon->preq[mon->slots[j] - 1].hash & mask;
 		/* move j back to i unless its home lies cyclically in (i, j] */
 		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
 			mon->slots[i] = mon->slots[j];
-			mon->slots[j].req = 0;
+			mon->slots[j] = 0;
 			i = j;
 		}
 	}
@@ -653,9 +643,9 @@ static void pending_add(struct live_monitor *mon, const char *request_id, uint64
 		mon->preq[mon->preq_tail % mon->preq_cap].seq + mon->prow_cap < seq + nrows))
 		evict_oldest(mon);
 	slot = slot_find(mon, h);
-	if (mon->slots[slot].req) {
+	if (mon->slots[slot]) {
 		/* a reused id: the older request can no longer be told apart */
-		struct pending_req *old = &mon->preq[mon->slots[slot].req - 1];
+		struct pending_req *old = &mon->preq[mon->slots[slot] - 1];
 
 		mon->evicted += old->nrows;
 		old->open = false;
@@ -664,8 +654,7 @@ static void pending_add(struct live_monitor *mon, const char *request_id, uint64
 	}
 	q = &mon->preq[mon->preq_head % mon->preq_cap];
 	*q = (struct pending_req){ h, seq, nrows, true };
-	mon->slots[slot].req = (uint32_t)(mon->preq_head % mon->preq_cap + 1);
-	mon->slots[slot].hash = (uint32_t)h;
+	mon->slots[slot] = (uint32_t)(mon->preq_head % mon->preq_cap + 1);
 	mon->preq_head++;
 }
 
@@ -745,30 +734,6 @@ static void sketch_rows(struct live_monitor *mon, struct block *b, size_t s,
 	atomic_fetch_sub(&b->writers, 1);
 }
 
-/*
- * colmap[f] = the request column named as feature f; false if one is missing. names are
- * distinct; each search starts after the previous match, so columns sent in the model's order
- * (the usual case) cost one comparison each rather than nf / 2.
- */
-static bool map_columns(size_t *colmap, const struct preprocess *pre, const char *const *names,
-			size_t ncols)
-{
-	size_t j = 0;
-
-	for (size_t f = 0; f < pre->nfeatures; f++) {
-		size_t tried = 0;
-
-		for (; tried < ncols; tried++, j = j + 1 < ncols ? j + 1 : 0)
-			if (!strcmp(names[j], pre->features[f].name))
-				break;
-		if (tried == ncols)
-			return false;
-		colmap[f] = j;
-		j = j + 1 < ncols ? j + 1 : 0;
-	}
-	return true;
-}
-
 /* Requests up to this many values are parsed into the stack rather than the heap. */
 #define STACK_CELLS 256
 
@@ -821,9 +786,13 @@ void live_observe(struct live_monitor *mon, const char *const *names, size_t nco
 
 	if (nf > STACK_CELLS)
 		colmap = xmalloc(nf * sizeof(*colmap));
-	if (names)
-		mapped = map_columns(colmap, &mon->m->pre, names, ncols);
-	else if (ncols == nf)
+	if (names) {
+		struct error ignored =
+		    ERROR_INIT; /* a missing column: every value counts as missing */
+
+		mapped = !preprocess_map_columns(colmap, &mon->m->pre, names, ncols, "request",
+						 &ignored);
+	} else if (ncols == nf)
 		for (size_t f = 0; f < nf; f++)
 			colmap[f] = f;
 	else
@@ -866,10 +835,10 @@ enum live_feedback_result live_feedback(struct live_monitor *mon, const char *re
 	}
 	pthread_mutex_lock(&mon->lock);
 	slot = slot_find(mon, h);
-	if (res == LIVE_FEEDBACK_MATCHED && !mon->slots[slot].req)
+	if (res == LIVE_FEEDBACK_MATCHED && !mon->slots[slot])
 		res = LIVE_FEEDBACK_UNKNOWN;
 	if (res == LIVE_FEEDBACK_MATCHED) {
-		q = &mon->preq[mon->slots[slot].req - 1];
+		q = &mon->preq[mon->slots[slot] - 1];
 		if (q->nrows != nlabels)
 			res = LIVE_FEEDBACK_INVALID;
 	}
